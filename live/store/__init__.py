@@ -1,0 +1,24 @@
+"""Event stores, chosen by URL scheme: ``sqlite:///path`` (default), ``memory://``, ``redis://``."""
+
+from __future__ import annotations
+
+from live.store.base import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
+
+__all__ = ["Conflict", "Duplicate", "NewEvent", "Store", "StoreUnavailable", "open_store"]
+
+
+def open_store(url: str) -> Store:
+    """Make (not yet open) the store a URL names; backends are imported lazily."""
+    if url.startswith("sqlite://"):
+        from live.store.sqlite import SQLiteStore
+
+        return SQLiteStore.from_url(url)
+    if url.startswith("memory://"):
+        from live.store.memory import MemoryStore
+
+        return MemoryStore()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from live.store.redis import RedisStore  # type: ignore[import-not-found,unused-ignore]
+
+        return RedisStore.from_url(url)
+    raise ValueError(f"unknown store URL {url!r}: use sqlite:///path.db, memory:// or redis://")

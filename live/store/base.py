@@ -1,0 +1,115 @@
+"""The store contract: an append-only, hash-chained event log with an expected-seq append,
+idempotency keys committed with their events, and a small secret table for tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from live import chain
+
+
+class Conflict(Exception):
+    """Another writer appended first: re-read, decide again, retry."""
+
+    def __init__(self, head: int) -> None:
+        super().__init__(f"log head is {head}")
+        self.head = head
+
+
+class Duplicate(Exception):
+    """The idempotency key was committed before, with ``digest``, acked at ``seq``."""
+
+    def __init__(self, seq: int, digest: str) -> None:
+        super().__init__(f"already committed at {seq}")
+        self.seq = seq
+        self.digest = digest
+
+
+class StoreUnavailable(Exception):
+    """The backend cannot be reached; nothing was written."""
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    type: str
+    data: dict[str, Any]
+    actor: str
+    at: int = field(default_factory=lambda: int(time.time() * 1000))
+    cid: str | None = None
+
+
+def chain_events(epoch_prev: str, start_seq: int, events: Sequence[NewEvent]) -> list[dict[str, Any]]:
+    """Give new events their seq, prev and hash, continuing from ``epoch_prev``."""
+    out: list[dict[str, Any]] = []
+    prev = epoch_prev
+    for i, ev in enumerate(events):
+        row: dict[str, Any] = {"seq": start_seq + i, "type": ev.type, "data": ev.data,
+                               "actor": ev.actor, "at": ev.at, "cid": ev.cid, "prev": prev}
+        row["hash"] = chain.link(prev, row)
+        prev = row["hash"]
+        out.append(row)
+    return out
+
+
+def new_epoch() -> str:
+    return secrets.token_hex(8)
+
+
+class Store(ABC):
+    """An event log. Implementations must pass tests/test_store_contract.py."""
+
+    epoch: str
+    poll_interval = 0.2
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect, creating the log (and its epoch) when it does not exist."""
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def head(self) -> tuple[int, str]:
+        """The last seq (0 when empty) and its hash (the genesis hash when empty)."""
+
+    @abstractmethod
+    async def append(self, expected_seq: int, events: Sequence[NewEvent],
+                     idem: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+        """Durably append after ``expected_seq``; raise Conflict if the head moved.
+
+        ``idem`` is (key, digest): committed atomically with the events; if the key exists
+        already, nothing is written and Duplicate is raised.
+        """
+
+    @abstractmethod
+    async def read(self, since: int = 0) -> list[dict[str, Any]]:
+        """Every event with seq > since, in order."""
+
+    @abstractmethod
+    async def lookup(self, key: str) -> tuple[int, str] | None:
+        """(seq, digest) of an idempotency key, or None."""
+
+    @abstractmethod
+    async def secret(self, name: str, make: str | None = None) -> str | None:
+        """Read a stored secret; when absent and ``make`` is given, store it atomically.
+
+        Returns the value that is stored (the first writer wins)."""
+
+    @abstractmethod
+    async def set_secret(self, name: str, value: str) -> None: ...
+
+    async def follow(self, since: int) -> AsyncIterator[list[dict[str, Any]]]:
+        """Yield batches of new events after ``since``, forever (polling by default)."""
+        while True:
+            batch = await self.read(since)
+            if batch:
+                since = batch[-1]["seq"]
+                yield batch
+            else:
+                await asyncio.sleep(self.poll_interval)
