@@ -58,7 +58,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"events read: {report.events}; chain intact up to hash {report.head}",
               file=sys.stderr)
         return 1
-    assert report.contest is not None and report.state is not None
+    assert report.contest is not None
+    assert report.state is not None
     print(results_text(report.contest, report.state))
     print(f"\nverified {report.events} events; head hash {report.head}")
     return 0

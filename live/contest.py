@@ -6,6 +6,7 @@ them at once, each with its field path (``cases[7].group``) and a reason.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -153,7 +154,7 @@ class ContestError(Exception):
 # --- a tiny schema checker: (type, required) per field, so the rules read as data ---
 
 _SCALAR_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-                 dict: "a mapping", "number": "a number"}
+                 dict: "a mapping", "number": "a number", (dict, list): "a mapping or a list"}
 
 
 class _Checker:
@@ -162,6 +163,9 @@ class _Checker:
 
     def add(self, path: str, reason: str) -> None:
         self.problems.append(Problem(path, reason))
+
+    def has(self, path: str) -> bool:
+        return any(p.path == path for p in self.problems)
 
     def fields(self, obj: Any, path: str, spec: dict[str, tuple[Any, bool]]) -> dict[str, Any]:
         """Check a mapping's keys and value types; return only the well-typed values."""
@@ -235,7 +239,7 @@ CRITERION_SPEC = {"key": (str, True), "name": (str, True), "max": ("number", Tru
 TOTAL_SPEC = {"max": ("number", True), "step": ("number", True)}
 AGG_SPEC = {"method": (str, False), "drop": (int, False), "decimals": (int, False)}
 TIMING_SPEC = {"present_seconds": (int, False), "comment_seconds": (int, False)}
-GROUP_SPEC = {"key": (str, True), "name": (str, True), "prizes": (dict, True)}
+GROUP_SPEC = {"key": (str, True), "name": (str, True), "prizes": ((dict, list), True)}
 JUDGE_SPEC = {"id": (str, True), "name": (str, True), "unit": (str, False)}
 CASE_SPEC = {"id": (str, True), "group": (str, True), "title": (str, True),
              "unit": (str, False), "presenter": (str, False)}
@@ -261,6 +265,29 @@ def _unique_ids(ck: _Checker, rows: list[tuple[str, dict[str, Any]]], key: str, 
             seen[ident] = path
 
 
+def _prize_pairs(ck: _Checker, prizes: Any, path: str) -> list[tuple[Any, Any]]:
+    """Prizes come as a mapping (best first) or, as stored in the log, a list of
+    ``{name, count}``: JSON with sorted keys must not reorder the prizes."""
+    if isinstance(prizes, dict):
+        return list(prizes.items())
+    pairs = []
+    for i, item in enumerate(prizes):
+        if isinstance(item, dict) and set(item) == {"name", "count"}:
+            pairs.append((item["name"], item["count"]))
+        else:
+            ck.add(f"{path}[{i}]", "must be {name, count}")
+    return pairs
+
+
+def contest_data(contest: Contest) -> dict[str, Any]:
+    """The contest as plain JSON data whose meaning survives key sorting (prizes as a list)."""
+    data = json.loads(json.dumps(contest.raw, ensure_ascii=False, default=str))
+    for group in data.get("groups", []):
+        if isinstance(group.get("prizes"), dict):
+            group["prizes"] = [{"name": k, "count": v} for k, v in group["prizes"].items()]
+    return data
+
+
 def _step_divides(max_: Decimal, step: Decimal) -> bool:
     return step > 0 and (max_ % step) == 0
 
@@ -270,7 +297,8 @@ def _rubric(ck: _Checker, top: dict[str, Any]) -> Rubric | None:
         ck.add("rubric", "give either rubric or total, not both")
         return None
     if "rubric" not in top and "total" not in top:
-        ck.add("rubric", "missing (give rubric criteria, or total: {max, step})")
+        if not any(ck.has(p) for p in ("rubric", "total")):  # not already refused for its type
+            ck.add("rubric", "missing (give rubric criteria, or total: {max, step})")
         return None
     criteria: list[Criterion] = []
     if "total" in top:
@@ -347,40 +375,49 @@ def parse_contest(data: Any, source: str = "") -> Contest:
         ck.add("cases", "must list at least one case")
 
     group_keys = {str(r["key"]) for _, r in groups_rows if "key" in r}
+    unknown_groups = False
     for path, row in case_rows:
         if "group" in row and str(row["group"]) not in group_keys:
             ck.add(f"{path}.group", f"unknown group {row['group']!r}")
+            unknown_groups = True
 
-    cases = tuple(
-        Case(str(r["id"]), str(r["group"]), str(r["title"]), str(r.get("unit", "")),
-             str(r.get("presenter", "")))
-        for _, r in case_rows if {"id", "group", "title"} <= r.keys()
-    )
+    case_paths = [
+        (path, Case(str(r["id"]), str(r["group"]), str(r["title"]), str(r.get("unit", "")),
+                    str(r.get("presenter", ""))))
+        for path, r in case_rows if {"id", "group", "title"} <= r.keys()
+    ]
+    cases = tuple(c for _, c in case_paths)
     judges = tuple(Judge(str(r["id"]), str(r["name"]), str(r.get("unit", "")))
                    for _, r in judge_rows if {"id", "name"} <= r.keys())
+    # Counting a group's cases or looking up an id uses every row that gives the field, even
+    # a row refused for another reason, and is skipped when some row does not give it:
+    # otherwise one broken case would also show up as "too many prizes", "unknown case", ...
+    case_ids_given = {str(r["id"]) for _, r in case_rows if "id" in r}
+    judge_ids_given = {str(r["id"]) for _, r in judge_rows if "id" in r}
+    cases_have_ids = bool(case_rows) and all("id" in r for _, r in case_rows)
+    judges_have_ids = bool(judge_rows) and all("id" in r for _, r in judge_rows)
+    groups_known = bool(case_rows) and all("group" in r for _, r in case_rows) and not unknown_groups
 
     groups: list[Group] = []
     for path, row in groups_rows:
         prizes: list[tuple[str, int]] = []
-        for name, count in (row.get("prizes") or {}).items():
+        for name, count in _prize_pairs(ck, row.get("prizes") or {}, f"{path}.prizes"):
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
                 ck.add(f"{path}.prizes.{name}", "must be a whole number, 0 or more")
                 continue
             prizes.append((str(name), count))
         if "key" in row and "name" in row:
-            size = sum(1 for c in cases if c.group == str(row["key"]))
+            size = sum(1 for _, r in case_rows if str(r.get("group")) == str(row["key"]))
             awarded = sum(n for _, n in prizes)
-            if awarded > size:
+            if awarded > size and groups_known:
                 ck.add(f"{path}.prizes", f"{awarded} prizes for a group of {size} case(s)")
             groups.append(Group(str(row["key"]), str(row["name"]), tuple(prizes)))
 
-    judge_ids = {j.id for j in judges}
-    case_ids = {c.id for c in cases}
     recusals: set[tuple[str, str]] = set()
     for path, row in rec_rows:
-        if "judge" in row and str(row["judge"]) not in judge_ids:
+        if "judge" in row and str(row["judge"]) not in judge_ids_given and judges_have_ids:
             ck.add(f"{path}.judge", f"unknown judge {row['judge']!r}")
-        if "case" in row and str(row["case"]) not in case_ids:
+        if "case" in row and str(row["case"]) not in case_ids_given and cases_have_ids:
             ck.add(f"{path}.case", f"unknown case {row['case']!r}")
         if "judge" in row and "case" in row:
             recusals.add((str(row["judge"]), str(row["case"])))
@@ -391,10 +428,10 @@ def parse_contest(data: Any, source: str = "") -> Contest:
         ck.add("aggregation.drop",
                f"dropping {drop} highest and {drop} lowest needs at least "
                f"{aggregation.min_scores} judges; the panel has {len(judges)}")
-    for c in cases:
+    for path, c in case_paths:  # the file's own index, even when an earlier case was refused
         panel = sum(1 for j in judges if (j.id, c.id) not in recusals)
         if judges and panel < aggregation.min_scores <= len(judges):
-            ck.add(f"cases[{cases.index(c)}]",
+            ck.add(path,
                    f"only {panel} judge(s) can score {c.id} after recusals; "
                    f"{aggregation.min_scores} needed")
 
@@ -426,6 +463,9 @@ def load_contest(path: str | Path) -> Contest:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ContestError([Problem("(file)", exc.strerror or str(exc))], str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ContestError([Problem("(file)", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")],
+                           str(path)) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

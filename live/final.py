@@ -13,7 +13,16 @@ from decimal import Decimal
 from typing import Any
 
 from live.contest import Contest
-from live.scoring import Aggregate, Entry, Placing, RuleError, aggregate, rank, validate_entry
+from live.scoring import (
+    Aggregate,
+    Entry,
+    Placing,
+    RuleError,
+    aggregate,
+    plain,
+    rank,
+    validate_entry,
+)
 
 CASE_STATUSES = ("waiting", "on_stage", "scoring", "closed", "revealed", "skipped")
 SCREENS = ("auto", "board", "awards", "welcome")
@@ -187,18 +196,19 @@ def _awards_ready(contest: Contest, state: FinalState, group: str) -> None:
 
 def decide(contest: Contest, state: FinalState, cmd: Command) -> list[Event]:
     """Return the events a command produces, or raise RuleError with a code."""
-    if cmd.action == "score":
-        return _decide_score(contest, state, cmd)
-    handler = _HOST.get(cmd.action)
-    if handler is None:
+    if cmd.action != "score" and cmd.action not in _HOST:
         raise _fail("unknown_action", f"unknown action {cmd.action!r}")
     if not isinstance(cmd.args, Mapping):
         raise _fail("bad_args", "args must be an object")
-    return handler(contest, state, cmd.args)
+    if cmd.action == "score":
+        return _decide_score(contest, state, cmd)
+    return _HOST[cmd.action](contest, state, cmd.args)
 
 
 def _decide_score(contest: Contest, state: FinalState, cmd: Command) -> list[Event]:
     judge = cmd.actor
+    if not contest.has_judge(judge):  # e.g. the host: only panel judges' scores count
+        raise _fail("unknown_judge", f"{judge!r} is not a judge of this contest")
     case = cmd.args.get("case")
     if not contest.has_case(case):
         raise _fail("unknown_case", f"unknown case {case!r}")
@@ -214,8 +224,8 @@ def _decide_score(contest: Contest, state: FinalState, cmd: Command) -> list[Eve
     values = validate_entry(contest.rubric, cmd.args)
     total = sum(values.values(), Decimal(0))
     events: list[Event] = [{"type": "scored", "data": {
-        "case": case, "judge": judge, "values": {k: str(v) for k, v in values.items()},
-        "total": str(total)}}]
+        "case": case, "judge": judge, "values": {k: plain(v) for k, v in values.items()},
+        "total": plain(total)}}]
     if contest.auto_close:
         done = set(state.cases[case].scores) | {judge}
         if all(j in done for j in expected_judges(contest, state, case)):

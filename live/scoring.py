@@ -12,7 +12,8 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 from live.contest import Aggregation, Rubric
 
-DECIMAL_RE = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,6})?$")
+# \Z, not $: `$` also matches before a trailing newline, so "87.5\n" would pass.
+DECIMAL_RE = re.compile(r"^[0-9]{1,6}(\.[0-9]{1,6})?\Z")
 
 
 class RuleError(Exception):
@@ -26,7 +27,7 @@ class RuleError(Exception):
 
 def parse_value(value: object, where: str) -> Decimal:
     """A score value is a plain decimal string: digits, optionally a point and digits."""
-    if not isinstance(value, str) or not DECIMAL_RE.match(value):
+    if not isinstance(value, str) or not DECIMAL_RE.fullmatch(value):
         raise RuleError("bad_value", f"{where}: a score must be a decimal string like \"87.5\"")
     return Decimal(value)
 
@@ -62,6 +63,12 @@ def validate_entry(rubric: Rubric, entry: Mapping[str, object]) -> dict[str, Dec
     return values
 
 
+def plain(value: Decimal) -> str:
+    """A decimal as the wire writes it: no exponent, no trailing zeros ("80", "86.5")."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def entry_total(values: Mapping[str, Decimal]) -> Decimal:
     return sum(values.values(), Decimal(0))
 
@@ -74,6 +81,16 @@ def _exact_mean(values: Sequence[Decimal]) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = 40
         return sum(values, Decimal(0)) / len(values)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Drop trailing zeros without going to exponent form: 100, not 1E+2 (its str is shown)."""
+    with localcontext() as ctx:
+        ctx.prec = 40
+        value = value.normalize()
+        if value.as_tuple().exponent > 0:  # type: ignore[operator]
+            value = value.quantize(Decimal(1))
+    return value
 
 
 @dataclass(frozen=True)
@@ -120,7 +137,7 @@ def aggregate(agg: Aggregation, totals: Sequence[tuple[str, Decimal]]) -> Aggreg
         unrounded = _exact_mean([t for _, t in totals])
     return Aggregate(
         final=round_half_up(unrounded, agg.decimals),
-        unrounded=unrounded.normalize() if unrounded else Decimal(0),
+        unrounded=_plain(unrounded),
         totals=tuple(totals),
         dropped_low=tuple(totals[i][0] for i in low),
         dropped_high=tuple(totals[i][0] for i in reversed(high)),

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from live import chain
-from live.contest import Contest, ContestError, parse_contest
-from live.final import FinalState, group_placings, replay
+from live.contest import Contest, ContestError, Problem, parse_contest
+from live.final import FinalState, apply, group_placings, initial_state
+from live.scoring import RuleError
 
 CREATED = "created"
 
@@ -28,8 +29,13 @@ class Report:
 
 def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
     if not events or events[0].get("type") != CREATED:
-        raise ContestError([], "the log does not start with a 'created' event")
-    return parse_contest(events[0]["data"]["contest"], "log event 1")
+        raise ContestError([Problem("event 1", "the log does not start with a 'created' event")],
+                           "log event 1")
+    data = events[0].get("data")
+    if not isinstance(data, Mapping) or "contest" not in data:
+        raise ContestError([Problem("event 1", "the 'created' event holds no contest")],
+                           "log event 1")
+    return parse_contest(data["contest"], "log event 1")
 
 
 def verify_events(epoch: str, events: Sequence[Mapping[str, Any]],
@@ -38,16 +44,30 @@ def verify_events(epoch: str, events: Sequence[Mapping[str, Any]],
     if brk is not None:
         return Report(False, head, len(events), f"event {brk.seq}: {brk.reason}")
     if expected_head and head != expected_head:
+        # Name the first event that differs from the published log: the one after the
+        # published head when the log goes on past it, else the first one missing.
+        at = next((e["seq"] for e in events if e.get("hash") == expected_head), None)
+        if at is not None:
+            where = (f"event {at + 1}: the log goes on past the published head (event {at});"
+                     " events were added after it was published")
+        else:
+            where = (f"event {len(events) + 1}: missing: the log ends at event {len(events)} and"
+                     " the published head is not in it (events were removed from the end)")
         return Report(False, head, len(events),
-                      f"head hash {head} differs from the published {expected_head}"
-                      " (events were removed from the end, or added)")
+                      f"{where}; head hash {head} differs from the published {expected_head}")
     try:
         contest = contest_from_log(events)
-        state = replay(contest, events)
     except ContestError as exc:
         return Report(False, head, len(events), f"event 1: {exc}")
-    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-        return Report(False, head, len(events), f"replay failed: {exc!r}")
+    state = initial_state(contest)
+    for event in events:
+        try:
+            state = apply(contest, state, event)
+        except (RuleError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError,
+                IndexError) as exc:
+            return Report(False, head, len(events),
+                          f"event {event.get('seq')}: cannot be replayed"
+                          f" ({event.get('type')}): {exc!r}")
     return Report(True, head, len(events), contest=contest, state=state)
 
 

@@ -8,7 +8,11 @@ __all__ = ["Conflict", "Duplicate", "NewEvent", "Store", "StoreUnavailable", "op
 
 
 def open_store(url: str) -> Store:
-    """Make (not yet open) the store a URL names; backends are imported lazily."""
+    """Make (not yet open) the store a URL names; backends are imported lazily.
+
+    A plain path (no scheme) means an SQLite file."""
+    if "://" not in url:
+        url = f"sqlite:///{url}"
     if url.startswith("sqlite://"):
         from live.store.sqlite import SQLiteStore
 

@@ -83,6 +83,8 @@ class SQLiteStore(Store):
             await self._run(lambda db: db.close())
             self._db = None
         self._pool.shutdown(wait=False)
+        # A fresh (lazily started) worker, so that the same object can be opened again.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-sqlite")
 
     def _head(self, db: sqlite3.Connection) -> tuple[int, str]:
         row = db.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
@@ -114,7 +116,8 @@ class SQLiteStore(Store):
                 db.execute("COMMIT")
                 return rows
             except BaseException:
-                db.execute("ROLLBACK")
+                if db.in_transaction:  # a failed COMMIT may already have rolled back
+                    db.execute("ROLLBACK")
                 raise
 
         return await self._run(write)

@@ -1,0 +1,242 @@
+"""Role views: what each kind of client may see of the final, split into named sections.
+
+Secrecy lives here and only here: the public and judge views are built from a case's scores
+only once it is revealed; before that they carry who has submitted, never a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from live.contest import Contest
+from live.final import (
+    FinalState,
+    case_aggregate,
+    expected_judges,
+    group_final,
+    group_placings,
+    prize_levels,
+)
+from live.scoring import Aggregate, RuleError, plain
+
+
+@dataclass
+class Presence:
+    """A judge's device, as the hub last saw it (not part of the log)."""
+
+    connections: int = 0
+    last_seen: int | None = None  # ms
+    battery: float | None = None  # 0..1
+    charging: bool | None = None
+
+
+def contest_section(contest: Contest) -> dict[str, Any]:
+    return {
+        "title": contest.title,
+        "theme": contest.theme,
+        "rubric": [{"key": c.key, "name": c.name, "max": str(c.max), "step": str(c.step)}
+                   for c in contest.rubric.criteria],
+        "single": contest.rubric.single,
+        "aggregation": {"method": contest.aggregation.method, "drop": contest.aggregation.drop,
+                        "decimals": contest.aggregation.decimals},
+        "groups": [{"key": g.key, "name": g.name,
+                    "prizes": [{"name": n, "count": k} for n, k in g.prizes]}
+                   for g in contest.groups],
+        "judges": [{"id": j.id, "name": j.name} for j in contest.judges],
+        "cases": [{"id": c.id, "group": c.group, "title": c.title, "unit": c.unit,
+                   "presenter": c.presenter} for c in contest.cases],
+        "present_seconds": contest.timing.present_seconds,
+    }
+
+
+def run_section(state: FinalState) -> dict[str, Any]:
+    return {"order": list(state.order),
+            "status": {case: cs.status for case, cs in state.cases.items()},
+            "current": state.current, "finished": state.finished}
+
+
+def stage_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    timer = {"duration_ms": state.timer.duration_ms, "elapsed_ms": state.timer.elapsed_ms,
+             "running_since": state.timer.running_since}
+    if state.current is None:
+        return {"case": None, "timer": timer}
+    case = contest.case(state.current)
+    in_group = [c for c in state.order if contest.case(c).group == case.group]
+    return {"case": case.id, "group": case.group, "index": in_group.index(case.id) + 1,
+            "of": len(in_group), "status": state.cases[case.id].status, "timer": timer}
+
+
+def progress_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    if state.current is None:
+        return {"case": None}
+    case = state.current
+    scores = state.cases[case].scores
+    return {
+        "case": case,
+        "status": state.cases[case].status,
+        "submitted": [j.id for j in contest.judges if j.id in scores],
+        "expected": list(expected_judges(contest, state, case)),
+        "recused": [j.id for j in contest.judges if contest.is_recused(j.id, case)],
+        "absent": [j for j in state.absent],
+    }
+
+
+def _aggregate_json(agg: Aggregate) -> dict[str, Any]:
+    return {
+        "totals": [{"judge": j, "total": plain(t)} for j, t in agg.totals],
+        "dropped_high": list(agg.dropped_high),
+        "dropped_low": list(agg.dropped_low),
+        "final": str(agg.final),
+        "unrounded": plain(agg.unrounded),
+    }
+
+
+def result_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    """The most recent reveal: what the big screen's reveal shows."""
+    if not state.reveals:
+        return {"case": None}
+    case = state.reveals[-1]
+    result = state.cases[case].result
+    assert result is not None
+    group = contest.case(case).group
+    placing = next(p for p in group_placings(contest, state, group) if p.case == case)
+    return {"case": case, "group": group, **_aggregate_json(result), "rank": placing.rank,
+            "prize": placing.prize, "tied": placing.tied}
+
+
+def board_section(contest: Contest, state: FinalState, group: str) -> dict[str, Any]:
+    rows = []
+    for p in group_placings(contest, state, group):
+        result = state.cases[p.case].result
+        assert result is not None
+        rows.append({"case": p.case, "rank": p.rank, "final": str(result.final),
+                     "prize": p.prize, "tied": p.tied, "boundary_tie": p.boundary_tie})
+    pending = [c for c in state.order
+               if contest.case(c).group == group and state.cases[c].status != "revealed"]
+    return {"group": group, "final": group_final(state, contest, group), "rows": rows,
+            "pending": pending,
+            "skipped": [c for c in pending if state.cases[c].status == "skipped"]}
+
+
+def auto_screen(contest: Contest, state: FinalState) -> str:
+    """What the big screen shows when it follows the flow."""
+    if state.current is None:
+        return "welcome"
+    status = state.cases[state.current].status
+    if status == "on_stage":
+        stage = stage_section(contest, state)
+        fresh = state.timer.running_since is None and state.timer.elapsed_ms == 0
+        return "between" if stage["index"] == 1 and fresh else "stage"
+    if status in ("scoring", "closed"):
+        return "scoring"
+    if status == "revealed":
+        return "reveal"
+    return "stage"
+
+
+def screen_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    view = auto_screen(contest, state) if state.screen == "auto" else state.screen
+    return {"mode": state.screen, "view": view, "group": state.screen_group}
+
+
+def awards_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    """Announced prize levels only: the awards sequence keeps its suspense."""
+    groups = {}
+    for g in contest.groups:
+        shown = state.awards.get(g.key, 0)
+        levels = prize_levels(contest, g.key)
+        announced = []
+        if shown:
+            placings = group_placings(contest, state, g.key)
+            for prize in levels[:shown]:
+                announced.append({"prize": prize, "cases": [
+                    {"case": p.case, "rank": p.rank,
+                     "final": str(state.cases[p.case].result.final)}  # type: ignore[union-attr]
+                    for p in placings if p.prize == prize]})
+        groups[g.key] = {"steps": len(levels), "shown": shown, "levels": announced}
+    return {"group": state.screen_group if state.screen == "awards" else None, "groups": groups}
+
+
+def public_view(contest: Contest, state: FinalState) -> dict[str, Any]:
+    """Display and audience: the same sections, nothing unrevealed."""
+    view = {
+        "contest": contest_section(contest),
+        "run": run_section(state),
+        "stage": stage_section(contest, state),
+        "progress": progress_section(contest, state),
+        "result": result_section(contest, state),
+        "screen": screen_section(contest, state),
+        "awards": awards_section(contest, state),
+    }
+    for g in contest.groups:
+        view[f"board/{g.key}"] = board_section(contest, state, g.key)
+    return view
+
+
+JUDGE_SHARED = ("contest", "run", "stage", "progress")
+
+
+def judge_view(contest: Contest, state: FinalState, judge: str,
+               public: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A judge sees the flow and their own scores, and of other judges only who submitted.
+
+    ``public`` is the public view when already built: its sections are reused as they are."""
+    public = public or public_view(contest, state)
+    me = contest.judge(judge)
+    own = {}
+    for case, cs in state.cases.items():
+        score = cs.scores.get(judge)
+        if score is not None:
+            own[case] = {"values": {k: plain(v) for k, v in score.values.items()},
+                         "total": plain(score.total), "at": score.at}
+    return {
+        **{name: public[name] for name in JUDGE_SHARED},
+        "me": {"id": me.id, "name": me.name, "absent": judge in state.absent,
+               "recused": sorted(c for j, c in contest.recusals if j == judge), "scores": own},
+    }
+
+
+def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    """The host's live view of the current case's scores and the would-be result."""
+    if state.current is None:
+        return {"case": None}
+    cs = state.cases[state.current]
+    entries = {j: {"values": {k: plain(v) for k, v in s.values.items()},
+                   "total": plain(s.total),
+                   "at": s.at} for j, s in cs.scores.items()}
+    would_be: dict[str, Any]
+    try:
+        would_be = _aggregate_json(case_aggregate(contest, cs))
+    except RuleError as exc:
+        would_be = {"error": exc.code, "message": exc.message}
+    return {"case": state.current, "entries": entries, "would_be": would_be}
+
+
+def judges_section(contest: Contest, state: FinalState,
+                   presence: Mapping[str, Presence]) -> list[dict[str, Any]]:
+    case = state.current
+    submitted = state.cases[case].scores if case else {}
+    rows = []
+    for j in contest.judges:
+        p = presence.get(j.id) or Presence()
+        rows.append({
+            "id": j.id, "name": j.name, "unit": j.unit,
+            "online": p.connections > 0, "last_seen": p.last_seen,
+            "battery": p.battery, "charging": p.charging,
+            "submitted": j.id in submitted,
+            "recused": bool(case) and contest.is_recused(j.id, case or ""),
+            "absent": state.absent.get(j.id),
+        })
+    return rows
+
+
+def host_view(contest: Contest, state: FinalState, presence: Mapping[str, Presence],
+              public: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    view = dict(public or public_view(contest, state))
+    view["scores"] = scores_section(contest, state)
+    view["judges"] = judges_section(contest, state, presence)
+    view["corrections"] = {"reveals": list(state.reveals), "absent": dict(state.absent),
+                           "tie_orders": {g: list(o) for g, o in state.tie_orders.items()}}
+    return view
