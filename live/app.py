@@ -161,19 +161,37 @@ class Connection:
                                        P.CLOSE_BAD_TOKEN)
         hub = self.hub
         client = Client(role, self.ws.send_text, judge)
-        welcome: dict[str, Any] = {"type": "welcome", "role": role, "epoch": hub.store.epoch,
-                                   "seq": hub.seq, "server_time": now_ms(), "since": since,
-                                   "protocol": P.VERSION}
-        if judge:
-            welcome["judge"] = {"id": judge, "name": hub.contest.judge(judge).name}
         # No await between joining and queueing the snapshot: no patch can slip in between.
-        client.push(P.encode(welcome))
+        client.push(P.encode(self.welcome(client, since)))
         client.push(hub.snapshot(client.view_key))
         hub.clients.add(client)
         log.info("hello from %s as %s", self.peer, (judge and f"judge {judge}") or role)
         if judge:
             hub.judge_seen(judge, +1)
         return client
+
+    async def rehello(self, client: Client, frame: dict[str, Any]) -> None:
+        """A resync on the same connection: same role (and token), a fresh snapshot."""
+        if frame.get("role") != client.role:
+            raise P.FrameError("bad_role", "a connection keeps its role; reconnect to change it",
+                               P.CLOSE_BAD_FRAME)
+        if client.role in ("judge", "host"):
+            tokens = await self.hub.tokens()
+            ok = (tokens.is_host(frame.get("token")) if client.role == "host"
+                  else tokens.judge_for(frame.get("token")) == client.judge)
+            if not ok:
+                raise P.FrameError("bad_token", "wrong token", P.CLOSE_BAD_TOKEN)
+        client.push(P.encode(self.welcome(client, P.since_of(frame))))
+        client.push(self.hub.snapshot(client.view_key))
+
+    def welcome(self, client: Client, since: int | None) -> dict[str, Any]:
+        hub = self.hub
+        frame: dict[str, Any] = {"type": "welcome", "role": client.role, "epoch": hub.store.epoch,
+                                 "seq": hub.seq, "server_time": now_ms(), "since": since,
+                                 "protocol": P.VERSION}
+        if client.judge:
+            frame["judge"] = {"id": client.judge, "name": hub.contest.judge(client.judge).name}
+        return frame
 
     async def write_loop(self, client: Client) -> None:
         with contextlib.suppress(Exception):
@@ -208,7 +226,7 @@ class Connection:
         if kind == "ping":
             return P.encode({"type": "pong", "server_time": now_ms(), "seq": self.hub.seq})
         if kind == "hello":
-            raise P.FrameError("already_hello", "hello was already received")
+            return await self.rehello(client, frame)
         if kind == "score":
             if client.role != "judge" or client.judge is None:
                 raise P.FrameError("forbidden", f"a {client.role} cannot score",

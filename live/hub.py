@@ -82,9 +82,9 @@ def _encode_sections(view: Mapping[str, Any]) -> dict[str, str]:
     return {name: P.encode(value) for name, value in view.items()}
 
 
-def _patch_text(seq: int, changed: Mapping[str, str]) -> str:
+def _patch_text(prev: int, seq: int, changed: Mapping[str, str]) -> str:
     body = ",".join(f"{json.dumps(k)}:{v}" for k, v in changed.items())
-    return f'{{"type":"patch","seq":{seq},"set":{{{body}}}}}'
+    return f'{{"type":"patch","prev":{prev},"seq":{seq},"set":{{{body}}}}}'
 
 
 def _snapshot_text(seq: int, sections: Mapping[str, str]) -> str:
@@ -103,6 +103,7 @@ class Hub:
         self._lock = asyncio.Lock()
         self._encoded: dict[str, dict[str, str]] = {}
         self._follower: asyncio.Task[None] | None = None
+        self._published = 0
         self.started = False
 
     # --- life cycle ---
@@ -130,6 +131,7 @@ class Hub:
         self.presence = {j.id: Presence() for j in self.contest.judges}
         await self.tokens()  # make any missing tokens now, not at the first hello
         self._recompute()
+        self._published = state.seq
         if follow:
             self._follower = asyncio.create_task(self._follow())
         self.started = True
@@ -190,8 +192,13 @@ class Hub:
                 "state": {k: json.loads(v) for k, v in self._encoded[view_key].items()}}
 
     def publish(self, changes: Mapping[str, Mapping[str, str]]) -> None:
-        """Encode each view's patch once and queue it for every client of that view."""
-        texts = {key: _patch_text(self.seq, diff) for key, diff in changes.items()}
+        """Encode each view's patch once and queue it for every client of that view.
+
+        When the seq moved, every view gets a patch (maybe with an empty ``set``) whose
+        ``prev`` is the seq before it, so a client can tell a gap from a quiet step."""
+        prev, self._published = self._published, self.seq
+        keys = set(self._encoded) if prev != self.seq else set(changes)
+        texts = {key: _patch_text(prev, self.seq, changes.get(key, {})) for key in keys}
         for client in list(self.clients):
             text = texts.get(client.view_key)
             if text is not None:

@@ -609,8 +609,9 @@ def test_unknown_event_types_only_advance_seq() -> None:
 JUDGES = ("j1", "j2", "j3", "j4", "j5")
 CASES = ("c1", "c2", "c3", "c4")
 values = st.sampled_from(["0", "5", "5.5", "10"])
+CURRENT = "<current>"  # resolved to the case on stage when the command runs
 score_cmd = st.builds(lambda j, c, a, b: (j, "score", {"case": c, **crit(a, b)}),
-                     st.sampled_from(JUDGES), st.sampled_from(CASES), values,
+                     st.sampled_from(JUDGES), st.sampled_from((CURRENT, CURRENT, CURRENT, *CASES)), values,
                      st.sampled_from(["1", "10", "20"]))
 flow_cmd = st.sampled_from([("host", a, {}) for a in ("next", "open", "close", "reveal", "award_step")])
 rare_cmds = [
@@ -630,7 +631,7 @@ rare_cmds = [
               st.sampled_from(["auto", "board", "awards", "welcome"]), st.sampled_from(["g1", "g2"])),
 ]
 # Weighted so that cases actually get scored, closed and revealed in most scripts.
-weighted = [score_cmd] * 8 + [flow_cmd] * 4 + rare_cmds
+weighted = [score_cmd] * 12 + [flow_cmd] * 6 + rare_cmds
 commands = st.sampled_from(range(len(weighted))).flatmap(lambda i: weighted[i])
 
 
@@ -641,6 +642,8 @@ def test_any_command_sequence_is_consistent(script: list[tuple[str, str, dict[st
     f = Final(mini_contest(auto_close=auto_close))
     for actor, action, args in script:
         f.tick(500)
+        if args.get("case") == CURRENT:
+            args = {**args, "case": f.state.current or "c1"}
         try:
             f.do(actor, action, **args)
         except RuleError:
