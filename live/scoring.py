@@ -198,23 +198,23 @@ def rank(entries: Iterable[Entry], chain: Sequence[str], prizes: Sequence[tuple[
     i = 0
     while i < len(items):
         j = i + 1
-        while j < len(items) and _tied(items[i], items[j], chain, position):
+        while j < len(items) and _sort_key(items[j], chain) == _sort_key(items[i], chain):
             j += 1
-        rank_ = i + 1
-        size = j - i
-        last = rank_ + size - 1
-        straddles = size > 1 and any(rank_ <= b < last for b in boundaries)
-        prize = _prize_for(rank_, prizes)
-        for e in items[i:j]:
-            placings.append(Placing(e.case, rank_, prize, size > 1, straddles))
-        i = j
+        # A block that the chain cannot split is split by the host's order only when that order
+        # names every case in it: a case that joins a tie after it was resolved re-opens the
+        # whole tie, rather than being placed below the resolved cases without anyone deciding.
+        block = items[i:j]
+        runs = [[e] for e in block] if all(e.case in position for e in block) else [block]
+        for run in runs:
+            rank_ = i + 1
+            size = len(run)
+            last = rank_ + size - 1
+            straddles = size > 1 and any(rank_ <= b < last for b in boundaries)
+            prize = _prize_for(rank_, prizes)
+            for e in run:
+                placings.append(Placing(e.case, rank_, prize, size > 1, straddles))
+            i += size
     return placings
-
-
-def _tied(a: Entry, b: Entry, chain: Sequence[str], position: Mapping[str, int]) -> bool:
-    if _sort_key(a, chain) != _sort_key(b, chain):
-        return False
-    return not (a.case in position and b.case in position)
 
 
 def _prize_for(rank_: int, prizes: Sequence[tuple[str, int]]) -> str | None:

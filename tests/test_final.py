@@ -660,3 +660,20 @@ def test_any_command_sequence_is_consistent(script: list[tuple[str, str, dict[st
             assert shown <= len(prize_levels(f.contest, group))
         assert sum(cs.status in ("on_stage",) for cs in s.cases.values()) <= 1
     assert replay(f.contest, f.events) == f.state
+
+
+def test_a_case_revealed_into_a_resolved_tie_must_be_resolved_again() -> None:
+    f = Final()
+    f.run_case("c1", TIED)
+    f.run_case("c2", TIED)
+    f.host("resolve_tie", group="g1", order=["c2", "c1"], reason="drawn by lot")
+    # c3 (j4 recused by unit) gets the very same result and criterion means
+    f.run_case("c3", {"j1": ("5", "10"), "j2": ("6", "10"), "j3": ("7", "10"), "j5": ("8", "10")})
+    placings = group_placings(f.contest, f.state, "g1")
+    assert [(p.rank, p.tied, p.boundary_tie) for p in placings] == [(1, True, True)] * 3
+    assert f.refused("host", "show", screen="awards", group="g1") == "tie_unresolved"
+    assert f.refused("host", "resolve_tie", group="g1", order=["c3", "c2"]) == "bad_args"
+    f.host("resolve_tie", group="g1", order=["c3", "c2", "c1"])
+    assert [(p.case, p.rank, p.prize) for p in group_placings(f.contest, f.state, "g1")] == [
+        ("c3", 1, "first"), ("c2", 2, "second"), ("c1", 3, None)]
+    f.host("show", screen="awards", group="g1")

@@ -361,3 +361,14 @@ def test_ranking_properties(entries: list[Entry], prizes: tuple[tuple[str, int],
                 want[name] = take
             position += count
         assert got == want
+
+
+def test_a_case_joining_a_resolved_tie_reopens_it() -> None:
+    # B and C were tied and the host put C first; then D is revealed with the very same result.
+    entries = [entry("A", "90"), entry("B", "85"), entry("C", "85"), entry("D", "85")]
+    got = placed(rank(entries, CHAIN, (("first", 2), ("second", 2)), resolved=["C", "B"]))
+    assert got == [("A", 1, "first", False, False), ("C", 2, "first", True, True),
+                   ("B", 2, "first", True, True), ("D", 2, "first", True, True)]
+    again = placed(rank(entries, CHAIN, (("first", 2), ("second", 2)), resolved=["C", "B", "D"]))
+    assert [(case, r, tied) for case, r, _, tied, _ in again] == [
+        ("A", 1, False), ("C", 2, False), ("B", 3, False), ("D", 4, False)]
