@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from live.contest import Contest
@@ -57,11 +58,13 @@ class Tokens:
 
 async def load_tokens(store: Store, contest: Contest) -> Tokens:
     """Read the tokens, making any that are missing (first start, or a judge added later)."""
-    host = os.environ.get("LIVE_HOST_TOKEN") or await store.secret("host", new_host_token())
-    judges = {}
-    for j in contest.judges:
-        judges[j.id] = await store.secret(f"judge:{j.id}", new_judge_code()) or ""
-    return Tokens(host or "", judges)
+    async def get(name: str, make: Callable[[], str]) -> str:
+        # Read first: making (a write) is needed once per token, not at every hello.
+        return await store.secret(name) or await store.secret(name, make()) or ""
+
+    host = os.environ.get("LIVE_HOST_TOKEN") or await get("host", new_host_token)
+    judges = {j.id: await get(f"judge:{j.id}", new_judge_code) for j in contest.judges}
+    return Tokens(host, judges)
 
 
 async def rotate(store: Store, name: str) -> str:
