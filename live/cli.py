@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from live.contest import DEMO_PATH, ContestError, load_contest
-from live.store import open_store
+from live.store import Store, open_store
 from live.verify import results_text, verify_events
 
 
@@ -33,8 +33,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _read_log(url: str) -> tuple[str, list[dict]]:
-    store = open_store(url)
+async def _read_log(store: Store) -> tuple[str, list[dict]]:
     await store.open()
     try:
         return store.epoch, await store.read(0)
@@ -48,10 +47,20 @@ def cmd_verify(args: argparse.Namespace) -> int:
         from live.export import verify_export  # type: ignore[import-not-found,unused-ignore]
 
         return int(verify_export(Path(source)))
-    if "://" not in source and not Path(source).is_file():
+    try:
+        store = open_store(store_url(source))
+    except (ValueError, ImportError) as exc:
+        print(f"{source}: {exc}", file=sys.stderr)
+        return 1
+    path = getattr(store, "path", None)  # an SQLite file: never create one by verifying it
+    if isinstance(path, Path) and not path.is_file():
         print(f"{source}: no such file", file=sys.stderr)
         return 1
-    epoch, events = asyncio.run(_read_log(store_url(source)))
+    try:
+        epoch, events = asyncio.run(_read_log(store))
+    except Exception as exc:  # not a log at all (e.g. not an SQLite file): say so, no traceback
+        print(f"{source}: cannot read the log: {exc}", file=sys.stderr)
+        return 1
     report = verify_events(epoch, events, args.head)
     if not report.ok:
         print(f"FAILED: {report.problem}", file=sys.stderr)

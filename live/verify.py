@@ -29,11 +29,11 @@ class Report:
 
 def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
     if not events or events[0].get("type") != CREATED:
-        raise ContestError([Problem("event 1", "the log does not start with a 'created' event")],
+        raise ContestError([Problem("type", "the log does not start with a 'created' event")],
                            "log event 1")
     data = events[0].get("data")
     if not isinstance(data, Mapping) or "contest" not in data:
-        raise ContestError([Problem("event 1", "the 'created' event holds no contest")],
+        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")],
                            "log event 1")
     return parse_contest(data["contest"], "log event 1")
 
@@ -52,13 +52,15 @@ def verify_events(epoch: str, events: Sequence[Mapping[str, Any]],
                      " events were added after it was published")
         else:
             where = (f"event {len(events) + 1}: missing: the log ends at event {len(events)} and"
-                     " the published head is not in it (events were removed from the end)")
+                     " the published head is not in it (events were removed from the end,"
+                     " or the log was rewritten)")
         return Report(False, head, len(events),
                       f"{where}; head hash {head} differs from the published {expected_head}")
     try:
         contest = contest_from_log(events)
     except ContestError as exc:
-        return Report(False, head, len(events), f"event 1: {exc}")
+        return Report(False, head, len(events),
+                      "event 1: " + "; ".join(str(p) for p in exc.problems))
     state = initial_state(contest)
     for event in events:
         try:
