@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from live.store.base import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
+from live.store.base import Conflict, Duplicate, LogDump, NewEvent, Store, StoreUnavailable
 
-__all__ = ["Conflict", "Duplicate", "NewEvent", "Store", "StoreUnavailable", "open_store"]
+__all__ = ["Conflict", "Duplicate", "LogDump", "NewEvent", "Store", "StoreUnavailable", "open_store"]
 
 
 def open_store(url: str) -> Store:

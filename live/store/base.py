@@ -61,6 +61,27 @@ def new_epoch() -> str:
     return secrets.token_hex(8)
 
 
+@dataclass
+class LogDump:
+    """A whole log as stored, for moving a final between stores (``live copy``): events keep
+    their seq, time, actor, cid and hashes, and the epoch stays, so the head hash is the same."""
+
+    epoch: str
+    events: list[dict[str, Any]]
+    ids: dict[str, tuple[int, str]]  # idempotency key -> (seq, digest)
+    secrets: dict[str, str]
+
+    @property
+    def head(self) -> str:
+        return self.events[-1]["hash"] if self.events else chain.genesis(self.epoch)
+
+    def check(self) -> None:
+        """Refuse to import a log whose chain is broken (the copy would hide the break)."""
+        _, broken = chain.check(self.epoch, self.events)
+        if broken is not None:
+            raise ValueError(f"the source log is broken at event {broken.seq}: {broken.reason}")
+
+
 class Store(ABC):
     """An event log. Implementations must pass tests/test_store_contract.py."""
 
@@ -103,6 +124,16 @@ class Store(ABC):
 
     @abstractmethod
     async def set_secret(self, name: str, value: str) -> None: ...
+
+    async def export_log(self) -> LogDump:
+        """The whole log: epoch, events as stored, idempotency keys and secrets."""
+        raise NotImplementedError(f"{type(self).__name__} cannot export a log")
+
+    async def import_log(self, dump: LogDump) -> None:
+        """Load a whole log into this empty store, keeping its epoch and hashes.
+
+        Raises ValueError when the store already holds events or the dump's chain is broken."""
+        raise NotImplementedError(f"{type(self).__name__} cannot import a log")
 
     async def follow(self, since: int) -> AsyncIterator[list[dict[str, Any]]]:
         """Yield batches of new events after ``since``, forever (polling by default)."""

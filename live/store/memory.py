@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from live import chain
-from live.store.base import Conflict, Duplicate, NewEvent, Store, chain_events, new_epoch
+from live.store.base import Conflict, Duplicate, LogDump, NewEvent, Store, chain_events, new_epoch
 
 
 class MemoryStore(Store):
@@ -54,3 +54,14 @@ class MemoryStore(Store):
 
     async def set_secret(self, name: str, value: str) -> None:
         self._secrets[name] = value
+
+    async def export_log(self) -> LogDump:
+        return copy.deepcopy(LogDump(self.epoch, self._events, self._ids, self._secrets))
+
+    async def import_log(self, dump: LogDump) -> None:
+        dump.check()
+        if self._events:
+            raise ValueError("the destination log is not empty")
+        dump = copy.deepcopy(dump)
+        self.epoch, self._events, self._ids = dump.epoch, dump.events, dump.ids
+        self._secrets.update(dump.secrets)

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from live import chain
-from live.store.base import Conflict, Duplicate, NewEvent, Store, chain_events, new_epoch
+from live.store.base import Conflict, Duplicate, LogDump, NewEvent, Store, chain_events, new_epoch
 
 T = TypeVar("T")
 
@@ -145,3 +145,42 @@ class SQLiteStore(Store):
         await self._run(lambda db: db.execute(
             "INSERT INTO secrets VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
             (name, value)))
+
+    async def export_log(self) -> LogDump:
+        def dump(db: sqlite3.Connection) -> LogDump:
+            db.execute("BEGIN")  # one consistent read of all four tables
+            try:
+                events = [row_to_event(r) for r in db.execute(
+                    "SELECT seq, type, data, actor, at, cid, prev, hash FROM events ORDER BY seq")]
+                ids = {k: (s, d) for k, s, d in db.execute("SELECT key, seq, digest FROM ids")}
+                secrets = dict(db.execute("SELECT name, value FROM secrets").fetchall())
+            finally:
+                db.execute("ROLLBACK")
+            return LogDump(self.epoch, events, ids, secrets)
+
+        return await self._run(dump)
+
+    async def import_log(self, dump: LogDump) -> None:
+        dump.check()
+
+        def load(db: sqlite3.Connection) -> None:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                if db.execute("SELECT 1 FROM events LIMIT 1").fetchone():
+                    raise ValueError("the destination log is not empty")
+                db.execute("UPDATE meta SET value=? WHERE name='epoch'", (dump.epoch,))
+                db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", [
+                    (r["seq"], r["type"], chain.canonical(r["data"]), r["actor"], r["at"],
+                     r["cid"], r["prev"], r["hash"]) for r in dump.events])
+                db.executemany("INSERT INTO ids VALUES (?,?,?)",
+                               [(k, s, d) for k, (s, d) in dump.ids.items()])
+                db.executemany("INSERT OR REPLACE INTO secrets VALUES (?,?)",
+                               list(dump.secrets.items()))
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+
+        await self._run(load)
+        self.epoch = dump.epoch
