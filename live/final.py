@@ -290,8 +290,16 @@ def _close(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list
     return [{"type": "closed", "data": {"case": case}}]
 
 
-def _reveal(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
+def _current_arg(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> str:
+    """Reveal and reopen act on the case on stage only: one case in play at a time."""
     case = _case_arg(contest, state, args)
+    if case != state.current:
+        raise _fail("not_current", f"{case} is not the current case ({state.current})")
+    return case
+
+
+def _reveal(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
+    case = _current_arg(contest, state, args)
     status = _status(state, case)
     if status == "scoring":
         raise _fail("scoring_open", "close scoring before revealing")
@@ -305,7 +313,7 @@ def _reveal(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> lis
 
 def _reopen(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
     reason = _reason(args)
-    case = _case_arg(contest, state, args)
+    case = _current_arg(contest, state, args)
     status = _status(state, case)
     if status == "revealed":
         raise _fail("already_revealed", "undo the reveal before re-opening scoring")
@@ -379,7 +387,10 @@ def _undo_reveal(contest: Contest, state: FinalState, args: Mapping[str, Any]) -
     reason = _reason(args)
     if not state.reveals:
         raise _fail("nothing_to_undo", "no reveal to undo")
-    return [{"type": "reveal_undone", "data": {"case": state.reveals[-1], "reason": reason}}]
+    case = state.reveals[-1]
+    if state.current != case:
+        _must_be_free(state)  # the undone case becomes current again: nothing else in play
+    return [{"type": "reveal_undone", "data": {"case": case, "reason": reason}}]
 
 
 def _show(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
@@ -471,9 +482,12 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
     if kind == "reveal_undone":
         case = data["case"]
         group = contest.case(case).group
+        if state.current not in (None, case) and _status(state, state.current) == "on_stage":
+            state = _with_case(state, state.current, status="waiting")
         state = _with_case(state, case, status="closed", result=None)
         awards = {g: n for g, n in state.awards.items() if g != group}
-        return replace(state, reveals=state.reveals[:-1], awards=awards)
+        return replace(state, reveals=state.reveals[:-1], awards=awards, current=case,
+                       screen="auto", screen_group=None)
     if kind == "judge_absent":
         return replace(state, absent={**state.absent, data["judge"]: data["reason"]})
     if kind == "moved":

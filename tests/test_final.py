@@ -401,7 +401,7 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("reveal-while-open", s_scored, "host", "reveal", {}, "scoring_open"),
     ("reveal-twice", s_revealed, "host", "reveal", {}, "already_revealed"),
     ("reveal-on-stage", s_staged, "host", "reveal", {}, "not_closed"),
-    ("reveal-waiting", s_closed, "host", "reveal", {"case": "c2"}, "not_closed"),
+    ("reveal-waiting", s_closed, "host", "reveal", {"case": "c2"}, "not_current"),
     ("reveal-too-few-scores", s_closed_few, "host", "reveal", {}, "too_few_scores"),
     ("reveal-after-void-leaves-too-few", lambda f: (s_closed(f), f.host("void", judge="j3", reason="x")),
      "host", "reveal", {}, "too_few_scores"),
@@ -498,7 +498,19 @@ def test_award_step_after_an_undone_reveal_is_refused() -> None:
     s_awards(f)
     f.host("award_step")
     f.host("undo_reveal", reason="recount")
-    assert f.refused("host", "award_step") == "group_not_final"
+    assert f.refused("host", "award_step") == "not_showing_awards"  # the screen left the awards
+    assert f.refused("host", "show", screen="awards", group="g1") == "group_not_final"
+
+
+def test_undo_reveal_makes_the_case_current_again() -> None:
+    f = Final()
+    s_awards(f)
+    undone = f.state.reveals[-1]
+    f.host("undo_reveal", reason="recount")
+    assert f.state.current == undone
+    assert f.state.cases[undone].status == "closed"
+    f.host("reopen", reason="recount")
+    assert f.state.cases[undone].status == "scoring"
 
 
 def test_awards_sequence_goes_from_the_lowest_prize_up() -> None:
@@ -677,3 +689,19 @@ def test_a_case_revealed_into_a_resolved_tie_must_be_resolved_again() -> None:
     assert [(p.case, p.rank, p.prize) for p in group_placings(f.contest, f.state, "g1")] == [
         ("c3", 1, "first"), ("c2", 2, "second"), ("c1", 3, None)]
     f.host("show", screen="awards", group="g1")
+
+
+def test_undo_reveal_while_the_next_case_is_on_stage_sends_it_back_to_waiting() -> None:
+    f = Final()
+    s_revealed_then_c2_staged(f)
+    f.host("undo_reveal", reason="wrong total read out")
+    assert f.state.current == "c1"
+    assert f.state.cases["c1"].status == "closed"
+    assert f.state.cases["c2"].status == "waiting"
+
+
+def test_undo_reveal_is_refused_while_another_case_is_being_scored() -> None:
+    f = Final()
+    s_revealed_then_c2_staged(f)
+    f.host("open")
+    assert f.refused("host", "undo_reveal", reason="late") == "case_in_progress"
