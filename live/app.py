@@ -326,3 +326,23 @@ def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.d
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.hub = hub
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app as a factory for ``uvicorn --factory live.app:app_from_env`` and for each worker of
+    ``live serve --workers N``: store from LIVE_STORE, contest (first start only) from
+    LIVE_CONTEST, extra origins from LIVE_ALLOW_ORIGIN (comma-separated)."""
+    import os
+
+    from live.contest import load_contest
+
+    live_log = logging.getLogger("live")
+    if not live_log.handlers:  # a spawned worker does not inherit the parent's handlers
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        live_log.addHandler(handler)
+        live_log.setLevel(os.environ.get("LIVE_LOG_LEVEL", "info").upper())
+    path = os.environ.get("LIVE_CONTEST")
+    origins = [o for o in os.environ.get("LIVE_ALLOW_ORIGIN", "").split(",") if o]
+    return create_app(load_contest(path) if path else None,
+                      os.environ.get("LIVE_STORE", "sqlite:///live-final.db"), origins)

@@ -21,7 +21,7 @@ from live.chain import canonical
 from live.contest import Contest, contest_data, parse_contest
 from live.final import Command, FinalState, apply, decide, initial_state
 from live.scoring import RuleError
-from live.store import Conflict, Duplicate, NewEvent, Store
+from live.store import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
 from live.tokens import Tokens, load_tokens
 from live.verify import CREATED
 from live.views import Presence, host_view, judge_view, public_view
@@ -104,6 +104,7 @@ class Hub:
         self._encoded: dict[str, dict[str, str]] = {}
         self._follower: asyncio.Task[None] | None = None
         self._published = 0
+        self._tokens: Tokens | None = None
         self.started = False
 
     # --- life cycle ---
@@ -114,8 +115,9 @@ class Hub:
         if not events:
             if self._given is None:
                 raise ContestMismatch("the store is empty: give a contest file to start a final")
-            await self.store.append(0, [NewEvent(CREATED, {"contest": contest_data(self._given),
-                                                            "protocol": P.VERSION}, "system")])
+            with contextlib.suppress(Conflict):  # another hub process created it first
+                await self.store.append(0, [NewEvent(CREATED, {"contest": contest_data(self._given),
+                                                                "protocol": P.VERSION}, "system")])
             events = await self.store.read(0)
         stored = parse_contest(events[0]["data"]["contest"], "log event 1")
         if self._given is not None and canonical(contest_data(self._given)) != canonical(
@@ -146,7 +148,14 @@ class Hub:
         await self.store.close()
 
     async def tokens(self) -> Tokens:
-        return await load_tokens(self.store, self.contest)
+        """The tokens as stored now (another process may rotate one); while the store is
+        unreachable, the last ones read, so clients can still reconnect and be told."""
+        try:
+            self._tokens = await load_tokens(self.store, self.contest)
+        except StoreUnavailable:
+            if self._tokens is None:
+                raise
+        return self._tokens
 
     @property
     def seq(self) -> int:
@@ -220,14 +229,22 @@ class Hub:
         self.ingest(await self.store.read(self.seq))
 
     async def _follow(self) -> None:
+        lost = False
         while True:
             try:
+                if lost:
+                    await self.catch_up()
+                    log.warning("log follower is back at seq %d", self.seq)
+                    lost = False
                 async for batch in self.store.follow(self.seq):
                     self.ingest(batch)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the store will be back; keep following
-                log.warning("lost the log follower; retrying", exc_info=True)
+            except Exception as exc:  # the store will be back; keep following
+                if not lost:
+                    log.warning("lost the log follower (%s); retrying every second", exc,
+                                exc_info=not isinstance(exc, StoreUnavailable))
+                lost = True
                 await asyncio.sleep(1)
 
     # --- presence (host panel only) ---
@@ -268,7 +285,11 @@ class Hub:
                 try:
                     rows = await self.store.append(self.seq, new, (key, digest))
                 except Conflict:
-                    await self.catch_up()
+                    try:
+                        await self.catch_up()
+                    except Exception:
+                        log.warning("store unavailable on catch-up", exc_info=True)
+                        return UNAVAILABLE
                     continue
                 except Duplicate as dup:
                     return Outcome("ack", dup.seq) if dup.digest == digest else ID_REUSED

@@ -1,4 +1,4 @@
-"""CLI commands that need the hub: ``serve``, ``demo``, ``tokens``, ``simulate``."""
+"""CLI commands that need the hub: ``serve``, ``demo``, ``tokens``, ``simulate``, ``copy``."""
 
 from __future__ import annotations
 
@@ -22,11 +22,35 @@ def _store_default() -> str:
 
 
 def _check_workers(store: str, workers: int) -> None:
-    if workers > 1 and store.startswith(("sqlite", "memory")):
+    if workers > 1 and ("://" not in store or store.startswith(("sqlite", "memory"))):
         raise SystemExit(
-            f"--workers {workers} needs a shared store: the SQLite log has one writer and "
+            f"live serve: --workers {workers} needs a shared store: the SQLite log has one writer and "
             "each worker would keep its own view. Use --store redis://host:6379/0, "
             "or run one worker.")
+
+
+async def _prepare(contest: Contest | None, store: str) -> None:
+    """Create (or check) the final once, before the workers start and race to do it."""
+    from live.hub import Hub
+
+    hub = Hub(open_store(store), contest)
+    await hub.start()
+    await hub.stop()
+
+
+def _run_workers(contest: Contest | None, store: str, host: str, port: int,
+                 allow_origin: list[str], workers: int, log_level: str) -> None:
+    """uvicorn needs an import string to start workers: each one builds the app from env."""
+    import uvicorn
+
+    from live.app import uvicorn_options
+
+    asyncio.run(_prepare(contest, store))
+    os.environ.update({"LIVE_STORE": store, "LIVE_ALLOW_ORIGIN": ",".join(allow_origin),
+                       "LIVE_LOG_LEVEL": log_level})
+    os.environ.pop("LIVE_CONTEST", None)  # the log holds the contest now
+    uvicorn.run("live.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level=log_level, **uvicorn_options())
 
 
 def run_server(contest: Contest | None, store: str, host: str, port: int,
@@ -36,6 +60,9 @@ def run_server(contest: Contest | None, store: str, host: str, port: int,
     from live.app import create_app, uvicorn_options
 
     _check_workers(store, workers)
+    if workers > 1:
+        _run_workers(contest, store, host, port, allow_origin, workers, log_level)
+        return
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("live").addHandler(handler)
@@ -46,11 +73,12 @@ def run_server(contest: Contest | None, store: str, host: str, port: int,
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from live.hub import ContestMismatch
+    from live.store import StoreUnavailable
 
     contest = load_contest(args.contest) if args.contest else None
     try:
         run_server(contest, args.store, args.host, args.port, args.allow_origin, args.workers)
-    except ContestMismatch as exc:
+    except (ContestMismatch, StoreUnavailable) as exc:
         print(f"live serve: {exc}", file=sys.stderr)
         return 1
     return 0
@@ -140,9 +168,55 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return asyncio.run(simulate_judges(args.url, tokens, args.judges, seed=args.seed))
 
 
+async def _copy(src_url: str, dst_url: str) -> tuple[int, str]:
+    from live import chain
+
+    src = open_store(src_url)
+    await src.open()
+    try:
+        dump = await src.export_log()
+    finally:
+        await src.close()
+    if not dump.events:
+        raise ValueError(f"{src_url} holds no final")
+    dst = open_store(dst_url)
+    await dst.open()
+    try:
+        await dst.import_log(dump)
+        epoch, events = dst.epoch, await dst.read(0)
+    finally:
+        await dst.close()
+    head, broken = chain.check(epoch, events)
+    if broken is not None or head != dump.head or len(events) != len(dump.events):
+        raise ValueError(f"the copy does not verify: head {head}, expected {dump.head}")
+    return len(events), head
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    """Move a final between stores (a rehearsal on a laptop to the cluster, and back)."""
+    from live.cli import store_url
+    from live.store import StoreUnavailable
+    from live.store.sqlite import SQLiteStore
+
+    src, dst = store_url(args.src), store_url(args.dst)
+    source = open_store(src)
+    if isinstance(source, SQLiteStore) and not source.path.is_file():  # opening would create it
+        print(f"live copy: {args.src}: no such file", file=sys.stderr)
+        return 1
+    try:
+        count, head = asyncio.run(_copy(src, dst))
+    except (ValueError, StoreUnavailable) as exc:
+        print(f"live copy: {exc}; nothing was copied to {args.dst}"
+              if "not empty" in str(exc) else f"live copy: {exc}", file=sys.stderr)
+        return 1
+    print(f"copied {count} events from {args.src} to {args.dst}; head hash {head} (verified)")
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the hub for a final")
-    p.add_argument("--contest", help="contest YAML (omit to resume the final in the store)")
+    p.add_argument("--contest", default=os.environ.get("LIVE_CONTEST"),
+                   help="contest YAML (env LIVE_CONTEST; omit to resume the final in the store)")
     p.add_argument("--store", default=_store_default(), help="sqlite:///final.db or redis://...")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
@@ -175,3 +249,8 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--judges", nargs="*", help="judge ids to simulate (default: all)")
     p.add_argument("--seed", type=int, default=None)
     p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("copy", help="copy a whole final from one store to another, verified")
+    p.add_argument("src", help="store URL or SQLite file holding the final")
+    p.add_argument("dst", help="an empty store: URL or SQLite file")
+    p.set_defaults(func=cmd_copy)
