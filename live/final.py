@@ -353,7 +353,8 @@ def _move(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[
         raise _fail("unknown_case", f"unknown case {after!r}")
     if after == case:
         raise _fail("bad_args", "a case cannot move after itself")
-    return [{"type": "moved", "data": {"case": case, "after": after}}]
+    reason = {"reason": str(args["reason"])[:500]} if args.get("reason") else {}  # audit, optional
+    return [{"type": "moved", "data": {"case": case, "after": after, **reason}}]
 
 
 def _skip(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
