@@ -71,6 +71,8 @@ class LiveServer:
                 *self.extra]
         if self.contest is not None:
             args += ["--contest", str(self.contest)]
+        self._close_log()
+        self._close_log()
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(live_cmd(*args), stdout=self.log, stderr=self.log,
                                      env=self.env)
@@ -86,10 +88,25 @@ class LiveServer:
                 time.sleep(0.1)
         raise TimeoutError(f"live serve did not start: {self.log_path.read_text()[-2000:]}")
 
+    def _close_log(self) -> None:
+        # An unclosed handle is a ResourceWarning, an error under filterwarnings=error.
+        log = getattr(self, "log", None)
+        if log is not None and (self.proc is None or self.proc.poll() is not None):
+            log.close()
+
+    def _close_log(self) -> None:
+        # The child holds its own copy; ours would otherwise leak (a ResourceWarning, an error
+        # under filterwarnings=error) at every restart.
+        log = getattr(self, "log", None)
+        if log is not None and not log.closed:
+            log.close()
+
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
+        self._close_log()
+        self._close_log()
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -98,6 +115,8 @@ class LiveServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        self._close_log()
+        self._close_log()
 
     def restart(self) -> LiveServer:
         self.kill()
