@@ -72,7 +72,6 @@ class LiveServer:
         if self.contest is not None:
             args += ["--contest", str(self.contest)]
         self._close_log()
-        self._close_log()
         self.log = self.log_path.open("ab")
         self.proc = subprocess.Popen(live_cmd(*args), stdout=self.log, stderr=self.log,
                                      env=self.env)
@@ -94,18 +93,10 @@ class LiveServer:
         if log is not None and (self.proc is None or self.proc.poll() is not None):
             log.close()
 
-    def _close_log(self) -> None:
-        # The child holds its own copy; ours would otherwise leak (a ResourceWarning, an error
-        # under filterwarnings=error) at every restart.
-        log = getattr(self, "log", None)
-        if log is not None and not log.closed:
-            log.close()
-
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
-        self._close_log()
         self._close_log()
 
     def stop(self) -> None:
@@ -115,7 +106,6 @@ class LiveServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        self._close_log()
         self._close_log()
 
     def restart(self) -> LiveServer:
