@@ -63,6 +63,9 @@ def run_server(contest: Contest | None, store: str, host: str, port: int,
     if workers > 1:
         _run_workers(contest, store, host, port, allow_origin, workers, log_level)
         return
+    # Check the store against the contest here, so a mismatch is one clear line and exit 1,
+    # not a traceback from inside uvicorn's lifespan (exit 3).
+    asyncio.run(_prepare(contest, store))
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger("live").addHandler(handler)
@@ -254,3 +257,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("src", help="store URL or SQLite file holding the final")
     p.add_argument("dst", help="an empty store: URL or SQLite file")
     p.set_defaults(func=cmd_copy)
+
+    from live.export import add_export_command
+    from live.importer import add_init_command
+
+    add_init_command(sub)
+    add_export_command(sub)
