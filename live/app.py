@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -277,6 +278,8 @@ def _surface_routes(hub: Hub) -> list[BaseRoute]:
         except ModuleNotFoundError:
             continue
         routes.extend(module.routes(hub))
+    # Host-only results: exports, 成绩公示 and 评分表 (live/results_routes.py).
+    routes.extend(importlib.import_module("live.results_routes").routes(hub))
     return routes
 
 
@@ -306,7 +309,8 @@ def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.d
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": hub.started, "seq": hub.seq if hub.started else None,
-                             "epoch": store.epoch, "clients": len(hub.clients)})
+                             "epoch": store.epoch, "clients": len(hub.clients),
+                             "pid": os.getpid()})  # which worker answered
 
     async def public(request: Request) -> Response:
         return JSONResponse(hub.view_json("public"))
@@ -332,8 +336,6 @@ def app_from_env() -> Starlette:
     """The app as a factory for ``uvicorn --factory live.app:app_from_env`` and for each worker of
     ``live serve --workers N``: store from LIVE_STORE, contest (first start only) from
     LIVE_CONTEST, extra origins from LIVE_ALLOW_ORIGIN (comma-separated)."""
-    import os
-
     from live.contest import load_contest
 
     live_log = logging.getLogger("live")
