@@ -1,0 +1,652 @@
+// The judge pad: sign in by link or code, follow the hall from the hub's judge view, enter a
+// score with steppers, review it, and hand it to the shared client's persistent outbox.
+// The pad never decides a score: it shows what the hub sends and the hub's answers.
+
+import { LiveClient, timerRemaining, formatClock } from "/static/live/client.js";
+import { makeT, getLang, setLang, applyI18n, errorText } from "/static/live/i18n.js";
+import { STRINGS } from "./strings.js";
+import { rubricScale, prepare, toUnits, fromUnits, stepBy } from "./units.js";
+
+const t = makeT(STRINGS);
+const TOKEN_KEY = "judge_pad.token";
+const $ = (id) => document.getElementById(id);
+
+// What the page itself remembers, beside the client's view of the hub.
+const ui = {
+  client: null,
+  token: null,
+  drafts: {}, // case -> {criterion key: units or null}
+  editing: new Set(), // cases being revised after a receipt
+  notices: {}, // case -> {code, title, at}: refusals of delivered scores
+  modal: null, // {kind: "review", case, values} | {kind: "signout"}
+  wakeLock: null,
+  battery: null,
+};
+
+// --- small DOM helper: text only, never HTML from data ---
+
+// Replace an element's children, skipping the null and false that conditionals leave behind.
+function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
+}
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v == null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k === "dataset") Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+// --- the token: from the link's #t=, or typed; kept in localStorage, never in the address bar ---
+
+function normalizeCode(text) {
+  return String(text || "").trim().toUpperCase().replace(/[\s-]/g, "");
+}
+
+function storageKey(name) {
+  return `judge_pad.${name}.${normalizeCode(ui.token)}`;
+}
+
+function loadJSON(key, fallback) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || "null") ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function takeTokenFromLink() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const token = params.get("t");
+  if (token) {
+    localStorage.setItem(TOKEN_KEY, token);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+  return token;
+}
+
+// A judge card's link opened on a pad that is already open: sign in with that card.
+function onHashChange() {
+  const token = takeTokenFromLink();
+  if (!token || token === ui.token) return;
+  if (ui.client) ui.client.stop();
+  ui.client = null;
+  signIn(token);
+}
+
+function signIn(token) {
+  ui.token = token;
+  localStorage.setItem(TOKEN_KEY, token);
+  ui.drafts = loadJSON(storageKey("drafts"), {});
+  ui.notices = loadJSON(storageKey("notices"), {});
+  ui.editing = new Set();
+  showPad();
+  const client = new LiveClient({ role: "judge", token, outboxKey: storageKey("outbox") });
+  ui.client = client;
+  client.addEventListener("status", (ev) => onStatus(client, ev.detail));
+  client.addEventListener("welcome", (ev) => showJudge(ev.detail.judge));
+  client.addEventListener("snapshot", () => reportBattery());
+  client.addEventListener("change", () => render());
+  client.addEventListener("outbox", () => render());
+  client.addEventListener("delivered", (ev) => onDelivered(ev.detail));
+  client.start();
+  render();
+}
+
+function signOut(message = null) {
+  if (ui.client) ui.client.stop();
+  ui.client = null;
+  ui.token = null;
+  ui.modal = null;
+  localStorage.removeItem(TOKEN_KEY);
+  releaseWakeLock();
+  showLogin(message);
+}
+
+function onStatus(client, detail) {
+  if (client !== ui.client) return;
+  if (detail.status === "denied") {
+    signOut(detail.code === 4401 ? t("bad_code") : errorText({ code: "forbidden" }));
+    return;
+  }
+  renderConnection();
+}
+
+function onDelivered({ item, answer }) {
+  if (item.type !== "score") return;
+  if (answer.type === "ack") {
+    delete ui.notices[item.case];
+  } else {
+    ui.notices[item.case] = { code: answer.code, message: answer.message, at: Date.now() };
+  }
+  localStorage.setItem(storageKey("notices"), JSON.stringify(ui.notices));
+  render();
+}
+
+// The device lost its network: a socket that looks open is dead (or soon will be), so close it
+// now; until the link returns, a confirmed score waits in the outbox instead of being lost in it.
+function onOffline() {
+  const ws = ui.client?.ws;
+  if (ws && ws.readyState <= 1) ws.close(1000, "offline");
+  renderConnection();
+}
+
+// --- screens ---
+
+function showLogin(message = null) {
+  $("pad").hidden = true;
+  $("who").hidden = true;
+  $("modal").hidden = true;
+  $("login").hidden = false;
+  const err = $("login-error");
+  err.hidden = !message;
+  err.textContent = message || "";
+  renderConnection();
+  $("code").focus();
+}
+
+function showPad() {
+  $("login").hidden = true;
+  $("pad").hidden = false;
+}
+
+function showJudge(judge) {
+  if (!judge) return;
+  $("judge-name").textContent = judge.name;
+  $("who").hidden = false;
+}
+
+function renderConnection() {
+  const client = ui.client;
+  $("conn").hidden = !client;
+  let status = client ? client.status : "denied";
+  if (client && navigator.onLine === false) status = "offline";
+  $("conn").dataset.status = status;
+  $("conn-text").textContent = t(`conn_${status}`);
+  const n = client ? client.outbox.length : 0;
+  const badge = $("outbox-badge");
+  badge.hidden = n === 0;
+  badge.textContent = t("pending_badge", { n });
+}
+
+// --- the view, read from the hub's sections ---
+
+function view() {
+  return ui.client ? ui.client.state : {};
+}
+
+function caseInfo(id) {
+  return (view().contest?.cases || []).find((c) => c.id === id);
+}
+
+function groupName(key) {
+  return (view().contest?.groups || []).find((g) => g.key === key)?.name || key;
+}
+
+function pendingFor(caseId) {
+  return ui.client ? ui.client.outbox.find((f) => f.type === "score" && f.case === caseId) : null;
+}
+
+function rubric() {
+  const rb = view().contest?.rubric || [];
+  const decimals = rubricScale(rb);
+  return { decimals, criteria: rb.map((c) => prepare(c, decimals)) };
+}
+
+function formatTime(ms) {
+  return new Date(ms).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
+}
+
+function phaseOf(state) {
+  if (!state.run || !state.me) return "loading";
+  if (state.run.finished) return "over";
+  if (state.me.absent) return "absent";
+  const cur = state.run.current;
+  if (!cur) return "waiting";
+  const status = state.run.status[cur];
+  if (state.me.recused.includes(cur) && status !== "revealed" && status !== "skipped") return "recused";
+  return status;
+}
+
+function nextCase(state) {
+  const order = state.run?.order || [];
+  const from = state.run?.current ? order.indexOf(state.run.current) + 1 : 0;
+  return order.slice(from).find((c) => state.run.status[c] === "waiting") || null;
+}
+
+// --- rendering ---
+
+function render() {
+  if (!ui.client) return;
+  renderConnection();
+  const state = view();
+  if (state.me) showJudge(state.me);
+  if (state.contest) $("contest-title").textContent = state.contest.title;
+  const phase = phaseOf(state);
+  document.body.dataset.phase = phase;
+  fill($("notices"), renderNotices(state));
+  fill($("case-panel"), renderPanel(state, phase));
+  fill($("mine"), renderMine(state));
+  renderModal(state);
+  tick();
+  keepAwake(phase === "on_stage" || phase === "scoring");
+}
+
+function renderNotices(state) {
+  return Object.entries(ui.notices).map(([caseId, n]) => {
+    const title = caseInfo(caseId)?.title || caseId;
+    return h("div", { class: "notice refused", role: "alert", dataset: { case: caseId, code: n.code } },
+      h("div", { class: "notice-text" },
+        h("strong", {}, `${t("refused_title")}：《${title}》`), " ",
+        errorText({ code: n.code, message: n.message })),
+      h("button", { type: "button", class: "btn ghost", onclick: () => dismissNotice(caseId) }, t("dismiss")));
+  });
+}
+
+function dismissNotice(caseId) {
+  delete ui.notices[caseId];
+  localStorage.setItem(storageKey("notices"), JSON.stringify(ui.notices));
+  render();
+}
+
+function caseCard(state, caseId, { compact = false, clock = false } = {}) {
+  const info = caseInfo(caseId) || { title: caseId, unit: "", presenter: "", group: "" };
+  const stage = state.stage && state.stage.case === caseId ? state.stage : null;
+  const status = state.run?.status?.[caseId] || "waiting";
+  return h("div", { class: `case-card${compact ? " compact" : ""}`, dataset: { case: caseId } },
+    h("div", { class: "case-info" },
+      h("div", { class: "case-meta" },
+        h("span", { class: "group" }, groupName(info.group)),
+        stage ? h("span", { class: "order", id: "case-order" }, `${stage.index} / ${stage.of}`) : null,
+        h("span", { class: `chip st-${status}`, id: "case-status" }, t(`st_${status}`))),
+      h("h2", { class: "case-title", id: "case-title" }, info.title),
+      h("div", { class: "case-who" },
+        h("span", { class: "unit" }, info.unit),
+        info.presenter ? h("span", { class: "presenter" }, `${t("presenter")}：${info.presenter}`) : null)),
+    clock ? countdown() : null);
+}
+
+function countdown() {
+  return h("div", { class: "countdown", id: "countdown" },
+    h("span", { class: "cd-label", id: "cd-label" }, t("time_left")),
+    h("span", { class: "cd-clock", id: "cd-clock" }, "--:--"));
+}
+
+function tick() {
+  const el = $("cd-clock");
+  if (!el || !ui.client) return;
+  const ms = timerRemaining(view().stage?.timer, ui.client.serverNow());
+  if (ms == null) return;
+  el.textContent = formatClock(ms);
+  const over = ms < 0;
+  $("countdown").classList.toggle("over", over);
+  $("cd-label").textContent = over ? t("overtime") : t("time_left");
+}
+
+function message(kind, title, note = null, ...extra) {
+  return h("div", { class: `message ${kind}`, id: `msg-${kind}` },
+    h("div", { class: "message-title" }, title),
+    note ? h("div", { class: "message-note" }, note) : null,
+    ...extra);
+}
+
+function renderPanel(state, phase) {
+  const cur = state.run?.current;
+  switch (phase) {
+    case "loading":
+      return [message("loading", t("loading"))];
+    case "over":
+      return [message("over", t("over_title"), t("over_note"))];
+    case "absent":
+      return [message("absent", t("absent_title"), t("absent_note"))];
+    case "waiting":
+      return [message("waiting", t("waiting_title"), t("waiting_start")), ...upNext(state)];
+    case "recused":
+      return [caseCard(state, cur), message("recused", t("recused_title"), t("recused_note"))];
+    case "on_stage":
+      return [caseCard(state, cur, { clock: true }), entry(state, cur, { open: false })];
+    case "scoring":
+      return [caseCard(state, cur, { compact: true }), scoringBody(state, cur)];
+    case "closed":
+      return [caseCard(state, cur, { compact: true }), lockedBody(state, cur, t("closed_title"))];
+    case "revealed":
+      return [caseCard(state, cur, { compact: true }), lockedBody(state, cur, t("revealed_title")),
+        ...upNext(state)];
+    case "skipped":
+      return [caseCard(state, cur, { compact: true }), message("skipped", t("skipped_title")),
+        ...upNext(state)];
+    default:
+      return [caseCard(state, cur)];
+  }
+}
+
+function upNext(state) {
+  const next = nextCase(state);
+  if (!next) return [];
+  const info = caseInfo(next);
+  return [h("div", { class: "up-next", id: "up-next" },
+    h("div", { class: "up-next-label" }, t("next_up")),
+    h("div", { class: "up-next-title" }, info?.title || next),
+    h("div", { class: "up-next-meta" }, `${groupName(info?.group)} · ${info?.unit || ""}`))];
+}
+
+// While open: a receipt (with revise), a pending item, or the entry steppers.
+function scoringBody(state, caseId) {
+  const mine = state.me.scores[caseId];
+  const pending = pendingFor(caseId);
+  if (pending && !ui.editing.has(caseId)) return pendingBox(pending, caseId, true);
+  if (mine && !ui.editing.has(caseId)) return receipt(mine, { canRevise: true, caseId });
+  return entry(state, caseId, { open: true, revising: Boolean(mine || pending) });
+}
+
+function lockedBody(state, caseId, title) {
+  const mine = state.me.scores[caseId];
+  const pending = pendingFor(caseId);
+  const parts = [h("div", { class: "locked-title" }, title)];
+  if (mine) parts.push(receipt(mine, { locked: true }));
+  else if (pending) parts.push(pendingBox(pending, caseId, false));
+  else if (!ui.notices[caseId]) parts.push(h("div", { class: "message-note" }, t("no_score")));
+  return h("div", { class: "locked-body" }, ...parts);
+}
+
+function breakdown(values) {
+  const { criteria } = rubric();
+  return h("table", { class: "breakdown" },
+    ...criteria.map((c) => h("tr", {},
+      h("th", {}, c.name),
+      h("td", {}, values[c.key] ?? "—"),
+      h("td", { class: "of" }, `/ ${c.max}`))));
+}
+
+function receipt(mine, { canRevise = false, locked = false, caseId = null }) {
+  return h("div", { class: `receipt${locked ? " locked" : ""}`, id: "receipt" },
+    h("div", { class: "receipt-head" },
+      h("span", { class: "received", id: "received" }, t("received_at", { time: formatTime(mine.at) })),
+      locked ? h("span", { class: "lock", id: "locked" }, t("locked")) : null),
+    h("div", { class: "receipt-total" },
+      h("span", { class: "label" }, t("total")),
+      h("span", { class: "value", id: "receipt-total" }, mine.total)),
+    breakdown(mine.values),
+    canRevise ? h("div", { class: "receipt-actions" },
+      h("p", { class: "hint" }, t("revise_note")),
+      h("button", { type: "button", class: "btn big", id: "revise", onclick: () => startRevise(caseId, mine) },
+        t("revise"))) : null);
+}
+
+function pendingBox(item, caseId, canRevise) {
+  const online = ui.client?.status === "online";
+  const total = totalOf(item.criteria || { total: item.total });
+  return h("div", { class: "pending-box", id: "pending" },
+    h("div", { class: "receipt-head" }, h("span", { class: "pending-label" }, t("pending"))),
+    h("div", { class: "receipt-total" },
+      h("span", { class: "label" }, t("total")),
+      h("span", { class: "value" }, total)),
+    breakdown(item.criteria || { total: item.total }),
+    h("p", { class: "hint" }, online ? t("sending_note") : t("pending_note")),
+    canRevise ? h("button", { type: "button", class: "btn big", onclick: () => startRevise(caseId, null, item) },
+      t("revise")) : null);
+}
+
+function totalOf(values) {
+  const { decimals } = rubric();
+  let sum = 0;
+  for (const v of Object.values(values)) sum += toUnits(v, decimals);
+  return fromUnits(sum, decimals);
+}
+
+function startRevise(caseId, mine, item = null) {
+  const values = item ? item.criteria || { total: item.total } : mine.values;
+  const { decimals } = rubric();
+  ui.drafts[caseId] = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, toUnits(v, decimals)]));
+  saveDrafts();
+  ui.editing.add(caseId);
+  render();
+}
+
+function draftFor(caseId, criteria) {
+  const draft = ui.drafts[caseId] || {};
+  for (const c of criteria) if (!(c.key in draft)) draft[c.key] = null;
+  ui.drafts[caseId] = draft;
+  return draft;
+}
+
+function saveDrafts() {
+  // Only the drafts of cases still open matter; keep the storage small.
+  const status = view().run?.status || {};
+  for (const id of Object.keys(ui.drafts)) {
+    if (status[id] && !["on_stage", "scoring", "waiting"].includes(status[id])) delete ui.drafts[id];
+  }
+  localStorage.setItem(storageKey("drafts"), JSON.stringify(ui.drafts));
+}
+
+function setValue(caseId, key, units) {
+  ui.drafts[caseId][key] = units;
+  saveDrafts();
+  render();
+}
+
+// One large stepper per criterion, quick picks below it; the total and the submit button last.
+function entry(state, caseId, { open, revising = false }) {
+  const { decimals, criteria } = rubric();
+  const draft = draftFor(caseId, criteria);
+  const fmt = (u) => fromUnits(u, decimals);
+  const rows = criteria.map((c) => {
+    const v = draft[c.key];
+    const set = (u) => setValue(caseId, c.key, u);
+    const stepBtn = (delta, label) => h("button", {
+      type: "button", class: "btn step", "aria-label": label, disabled: v == null,
+      dataset: { key: c.key, delta: String(delta) },
+      onclick: () => set(stepBy(v, delta, c.maxU, c.stepU)),
+    }, label);
+    return h("div", { class: "crit", dataset: { key: c.key } },
+      h("div", { class: "crit-head" },
+        h("span", { class: "crit-name" }, c.name),
+        h("span", { class: "crit-max" }, t("max_of", { max: c.max }))),
+      h("div", { class: "stepper" },
+        c.coarseU ? stepBtn(-c.coarseU, `−${fmt(c.coarseU)}`) : null,
+        stepBtn(-c.stepU, `−${fmt(c.stepU)}`),
+        h("output", { class: `value${v == null ? " unset" : ""}`, dataset: { key: c.key } },
+          v == null ? "—" : fmt(v)),
+        stepBtn(c.stepU, `+${fmt(c.stepU)}`),
+        c.coarseU ? stepBtn(c.coarseU, `+${fmt(c.coarseU)}`) : null),
+      h("div", { class: "picks" }, ...c.picks.map((p) => h("button", {
+        type: "button", class: `btn pick${p === v ? " on" : ""}`, dataset: { key: c.key, value: fmt(p) },
+        onclick: () => set(p),
+      }, fmt(p)))));
+  });
+  const missing = criteria.filter((c) => draft[c.key] == null).length;
+  const sum = criteria.reduce((s, c) => s + (draft[c.key] ?? 0), 0);
+  const maxSum = criteria.reduce((s, c) => s + c.maxU, 0);
+  let label = t("submit");
+  if (!open) label = t("wait_open");
+  else if (missing) label = t("missing_n", { n: missing });
+  return h("div", { class: "entry", id: "entry" },
+    open ? null : h("p", { class: "hint prefill" }, t("prefill_note")),
+    missing === criteria.length ? h("p", { class: "hint" }, t("pick_first")) : null,
+    h("div", { class: "crits" }, ...rows),
+    h("div", { class: "total-bar" },
+      h("div", { class: "live-total" },
+        h("span", { class: "label" }, t("total")),
+        h("span", { class: `value${missing === criteria.length ? " unset" : ""}`, id: "live-total" }, missing === criteria.length ? "—" : fmt(sum)),
+        h("span", { class: "of" }, `/ ${fmt(maxSum)}`)),
+      revising ? h("button", { type: "button", class: "btn big ghost", id: "cancel-revise",
+        onclick: () => { ui.editing.delete(caseId); render(); } }, t("cancel_revise")) : null,
+      h("button", { type: "button", class: "btn primary big", id: "submit",
+        disabled: !open || missing > 0, onclick: () => openReview(caseId) }, label)));
+}
+
+// --- review, then the outbox ---
+
+function openReview(caseId) {
+  const { decimals, criteria } = rubric();
+  const draft = ui.drafts[caseId];
+  const values = Object.fromEntries(criteria.map((c) => [c.key, fromUnits(draft[c.key], decimals)]));
+  ui.modal = { kind: "review", case: caseId, values };
+  render();
+}
+
+function confirmReview() {
+  const { case: caseId, values } = ui.modal;
+  const single = view().contest?.single;
+  const frame = { type: "score", case: caseId };
+  if (single) frame.total = Object.values(values)[0];
+  else frame.criteria = values;
+  ui.modal = null;
+  ui.editing.delete(caseId);
+  ui.client.enqueue(frame);
+  render();
+}
+
+function renderModal(state) {
+  const modal = $("modal");
+  const m = ui.modal;
+  if (!m) {
+    modal.hidden = true;
+    return;
+  }
+  modal.hidden = false;
+  const close = () => { ui.modal = null; render(); };
+  if (m.kind === "review") {
+    const title = caseInfo(m.case)?.title || m.case;
+    const stillOpen = state.run?.status?.[m.case] === "scoring";
+    fill($("sheet"),
+      h("h2", {}, t("review_title")),
+      h("p", { class: "review-q", id: "review-q" }, t("review_q", { title, total: totalOf(m.values) })),
+      breakdown(m.values),
+      stillOpen ? null : h("p", { class: "error" }, errorText({ code: "scoring_closed" })),
+      h("div", { class: "sheet-actions" },
+        h("button", { type: "button", class: "btn big", id: "review-back", onclick: close }, t("back_edit")),
+        h("button", { type: "button", class: "btn primary big", id: "review-confirm", disabled: !stillOpen,
+          onclick: confirmReview }, t("confirm"))));
+  } else if (m.kind === "signout") {
+    const n = ui.client ? ui.client.outbox.length : 0;
+    fill($("sheet"),
+      h("h2", {}, t("not_me")),
+      h("p", {}, t("signout_q", { name: state.me?.name || "" })),
+      n ? h("p", { class: "hint" }, t("signout_pending", { n })) : null,
+      h("div", { class: "sheet-actions" },
+        h("button", { type: "button", class: "btn big", id: "signout-cancel", onclick: close }, t("cancel")),
+        h("button", { type: "button", class: "btn danger big", id: "signout-yes", onclick: () => signOut() },
+          t("signout_yes"))));
+  }
+}
+
+// --- the judge's own scores, every case so far ---
+
+function renderMine(state) {
+  const head = h("h3", {}, t("mine"));
+  if (!state.run || !state.me) return [head];
+  const rows = [];
+  for (const id of state.run.order) {
+    const status = state.run.status[id];
+    const mine = state.me.scores[id];
+    const pending = pendingFor(id);
+    if (status === "waiting" && !mine && !pending) continue;
+    let value;
+    let cls = "";
+    if (pending) [value, cls] = [`${t("pending")} · ${totalOf(pending.criteria || { total: pending.total })}`, "pending"];
+    else if (mine) [value, cls] = [mine.total, "scored"];
+    else if (ui.notices[id]) [value, cls] = [t("m_refused"), "refused"];
+    else if (state.me.recused.includes(id)) [value, cls] = [t("m_recused"), "recused"];
+    else if (status === "skipped") [value, cls] = [t("st_skipped"), "none"];
+    else [value, cls] = [t("m_none"), "none"];
+    const info = caseInfo(id);
+    rows.push(h("li", { class: `mine-row ${cls}${id === state.run.current && !state.run.finished ? " current" : ""}`, dataset: { case: id } },
+      h("span", { class: "mine-title" }, info?.title || id),
+      h("span", { class: "mine-time" }, mine && !pending ? formatTime(mine.at) : ""),
+      h("span", { class: "mine-value" }, value)));
+  }
+  return [head, rows.length ? h("ol", { class: "mine-list" }, ...rows) : h("p", { class: "hint" }, t("mine_empty"))];
+}
+
+// --- tablet habits: keep the screen on while scoring; report the battery to the host ---
+
+async function keepAwake(wanted) {
+  if (!("wakeLock" in navigator)) return;
+  if (!wanted) return releaseWakeLock();
+  if (ui.wakeLock || document.visibilityState !== "visible") return;
+  try {
+    ui.wakeLock = await navigator.wakeLock.request("screen");
+    ui.wakeLock.addEventListener("release", () => { ui.wakeLock = null; });
+  } catch {
+    ui.wakeLock = null; // refused (battery saver, not visible): the pad works without it
+  }
+}
+
+function releaseWakeLock() {
+  if (ui.wakeLock) ui.wakeLock.release().catch(() => {});
+  ui.wakeLock = null;
+}
+
+async function reportBattery() {
+  if (!navigator.getBattery) return;
+  try {
+    if (!ui.battery) {
+      ui.battery = await navigator.getBattery();
+      ui.battery.addEventListener("levelchange", sendBattery);
+      ui.battery.addEventListener("chargingchange", sendBattery);
+    }
+    sendBattery();
+  } catch {
+    /* no battery information: nothing to report */
+  }
+}
+
+function sendBattery() {
+  const b = ui.battery;
+  if (!b || !ui.client) return;
+  ui.client.sendRaw({ type: "presence", battery: Math.min(1, Math.max(0, b.level)), charging: Boolean(b.charging) });
+}
+
+// --- start ---
+
+function applyLang() {
+  applyI18n(t);
+  document.title = t("page_title");
+  $("code").placeholder = t("code_placeholder");
+}
+
+function init() {
+  applyLang();
+  $("lang").addEventListener("click", () => {
+    setLang(getLang() === "en" ? "zh" : "en");
+    applyLang();
+    if (ui.client) render();
+    else renderConnection();
+  });
+  $("not-me").addEventListener("click", () => {
+    ui.modal = { kind: "signout" };
+    render();
+  });
+  $("login-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const code = normalizeCode($("code").value);
+    if (!code) {
+      showLogin(t("empty_code"));
+      return;
+    }
+    $("code").value = "";
+    signIn(code);
+  });
+  addEventListener("online", renderConnection);
+  addEventListener("offline", onOffline);
+  document.addEventListener("visibilitychange", () => render());
+  addEventListener("hashchange", onHashChange);
+  setInterval(tick, 250);
+
+  takeTokenFromLink();
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (token) signIn(token);
+  else showLogin();
+}
+
+init();
