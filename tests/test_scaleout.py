@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import subprocess
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -453,3 +454,31 @@ def test_serve_with_two_workers_on_sqlite_is_refused(tmp_path: Path) -> None:
     assert "redis://" in out.stderr
     assert "Traceback" not in out.stderr
     assert not (tmp_path / "final.db").exists()
+
+
+# --- the Procfile ---
+
+def test_procfile_web_line_serves_port_with_the_redis_url(redis_server: RedisServer,
+                                                        tmp_path: Path) -> None:
+    [line] = [ln for ln in (Path(__file__).parent.parent / "Procfile").read_text().splitlines()
+              if ln.startswith("web:")]
+    srv = LiveServer(redis_server.url(prefix="procfile:"))
+    env = {**os.environ, "PORT": str(srv.port), "REDIS_URL": srv.store, "LIVE_CONTEST": str(MINI)}
+    with (tmp_path / "web.log").open("wb") as log:
+        proc = subprocess.Popen(["sh", "-c", line.removeprefix("web:").strip()], env=env,
+                                stdout=log, stderr=log, cwd=tmp_path, start_new_session=True)
+        try:
+            for _ in range(200):
+                with contextlib.suppress(OSError):
+                    health = get_json(f"{srv.base}/healthz")
+                    break
+                time.sleep(0.1)
+            else:
+                raise AssertionError((tmp_path / "web.log").read_text())
+            assert health["ok"]
+            events = asyncio.run(log_of(srv.store))  # the final went into Redis, not a local file
+            assert events[0]["type"] == "created"
+            assert not (tmp_path / "live-final.db").exists()
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(10)

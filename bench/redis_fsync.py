@@ -1,0 +1,94 @@
+"""What ``appendfsync always`` costs a score ack: acks/s and ack latency through RedisStore.append
+against a private redis-server started with each persistence setting in turn.
+
+    python bench/redis_fsync.py [--n 2000] [--writers 1 4] [--dir /var/lib/bench]
+
+Each "ack" is what the hub does for a judge's score: look the idempotency key up, then append
+one ``scored`` event with its key (head read + the Lua compare-and-append). ``--writers 4`` runs
+four stores (as four hub processes would) appending concurrently, retrying on Conflict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from redis_helpers import RedisServer
+
+from live.store import Conflict, NewEvent, open_store
+from live.store.redis import RedisStore
+
+SETTINGS = [("always", True), ("everysec", True), ("no AOF", False)]
+
+
+def score_event(writer: int, n: int) -> NewEvent:
+    return NewEvent("scored", {"case": "dev-01", "judge": f"j{writer}", "total": "87.5",
+                               "values": {"innovation": "27.5", "impact": "25", "value": "18",
+                                          "delivery": "17"}}, actor=f"j{writer}", cid=f"{writer}-{n}")
+
+
+async def writer(url: str, w: int, count: int, latencies: list[float]) -> None:
+    store = open_store(url)
+    assert isinstance(store, RedisStore)
+    await store.open()
+    try:
+        for n in range(count):
+            key = (f"j{w}\x1f{w}-{n}", "digest")
+            t0 = time.perf_counter()
+            assert await store.lookup(key[0]) is None
+            while True:
+                seq, _ = await store.head()
+                try:
+                    await store.append(seq, [score_event(w, n)], key)
+                    break
+                except Conflict:
+                    continue
+            latencies.append(time.perf_counter() - t0)
+    finally:
+        await store.close()
+
+
+async def run(url: str, writers: int, n: int) -> tuple[float, list[float]]:
+    latencies: list[float] = []
+    t0 = time.perf_counter()
+    await asyncio.gather(*(writer(url, w, n // writers, latencies) for w in range(writers)))
+    return len(latencies) / (time.perf_counter() - t0), latencies
+
+
+def pct(values: list[float], p: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(len(values) * p))] * 1000
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=2000, help="acks per run")
+    ap.add_argument("--writers", type=int, nargs="+", default=[1, 4])
+    ap.add_argument("--dir", help="where redis-server writes its AOF (default: a temp dir)")
+    args = ap.parse_args()
+    base = Path(args.dir or tempfile.mkdtemp(prefix="redis-fsync-"))
+    print(f"# {platform.node()} {platform.machine()}, AOF dir {base}, {args.n} acks per run\n")
+    print("| appendfsync | writers | acks/s | p50 ms | p99 ms | max ms |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for setting, aof in SETTINGS:
+        for writers in args.writers:
+            where = base / f"{setting.replace(' ', '-')}-{writers}"
+            server = RedisServer(where, appendfsync=setting if aof else "everysec",
+                                 appendonly=aof).start()
+            try:
+                rate, lat = asyncio.run(run(server.url(prefix="bench:"), writers, args.n))
+            finally:
+                server.stop()
+            print(f"| {setting} | {writers} | {rate:,.0f} | {statistics.median(lat) * 1000:.2f} "
+                  f"| {pct(lat, 0.99):.2f} | {max(lat) * 1000:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
