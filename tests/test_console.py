@@ -330,6 +330,7 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
     awards_b = page.locator("[data-group=b] button:has-text('颁奖')")
     assert awards_b.is_disabled()
     assert "并列" in page.inner_text("[data-group=b]")
+    page.wait_for_selector("#current .alert[data-group=b]")  # where the host is looking
     page.click("[data-tab=boards]")
     page.wait_for_selector("#tab-boards .warn")
     page.screenshot(path=str(shots / "console-10-tie.png"))

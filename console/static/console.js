@@ -142,10 +142,18 @@ function nextStep() {
   return { label: "…" };
 }
 
+let stepping = false; // one next step in flight at a time: a double press must not do two
+
 async function doNextStep() {
   const step = nextStep();
-  if (!step.action) return;
-  await guarded(step.action, step.args, step.confirm);
+  if (!step.action || stepping) return;
+  stepping = true;
+  $("#next-step").blur();
+  try {
+    await guarded(step.action, step.args, step.confirm);
+  } finally {
+    stepping = false;
+  }
 }
 
 function renderNext() {
@@ -209,18 +217,26 @@ function renderRunShow() {
   renderRunShow.lastCurrent = S.run.current;
 }
 
+function tieAlerts() {
+  // A tie at a prize boundary blocks that group's awards: say so where the host is looking.
+  return contest().groups.filter((g) => boundaryTies(g.key).length).map((g) =>
+    el("div", { class: "alert", dataset: { group: g.key } }, `⚠ ${g.name}: ${t("tie_banner")} `,
+      el("button", { type: "button", class: "danger small", on: { click: () => openFix("resolve_tie", { group: g.key }) } }, t("b_resolve"))));
+}
+
 function renderCurrent() {
   const box = $("#current");
   const cur = S.run.current;
   if (!cur) {
-    box.replaceChildren(el("div", { class: "idle" }, t("no_current")), el("div", { class: "meta" }, screenText()));
+    box.replaceChildren(el("div", { class: "idle" }, t("no_current")), el("div", { class: "meta" }, screenText()), ...tieAlerts());
     return;
   }
   const info = caseInfo(cur);
   box.replaceChildren(
     el("div", { class: "where" }, `${groupName(info.group)} · ${t("nth", { i: S.stage.index, n: S.stage.of })}`, statusBadge(statusOf(cur))),
     el("div", { class: "ctitle big" }, info.title),
-    el("div", { class: "meta" }, `${info.presenter || ""} · ${info.unit || ""} · ${screenText()}`));
+    el("div", { class: "meta" }, `${info.presenter || ""} · ${info.unit || ""} · ${screenText()}`),
+    ...tieAlerts());
 }
 
 function screenText() {
@@ -303,8 +319,14 @@ function renderScores() {
   });
   const final = wb.error
     ? el("p", { class: "wouldbe warn" }, `${t("would_be")}: ${errorText({ code: wb.error, message: wb.message })}`)
-    : el("p", { class: "wouldbe" }, `${t(statusOf(sc.case) === "revealed" ? "final" : "would_be")}: `, el("strong", { id: "would-be" }, wb.final), ` (${t("unrounded")} ${wb.unrounded})`);
+    : el("p", { class: "wouldbe" }, `${t(statusOf(sc.case) === "revealed" ? "final" : "would_be")}: `, el("strong", { id: "would-be" }, wb.final), ` (${t("unrounded")} ${shortDecimal(wb.unrounded)})`);
   box.replaceChildren(el("table", { class: "grid scores" }, el("thead", {}, head), el("tbody", {}, rows)), final);
+}
+
+function shortDecimal(text) {
+  // Display only: a repeating mean is cut (not rounded) after six places and marked with "…".
+  const [whole, frac = ""] = String(text).split(".");
+  return frac.length > 6 ? `${whole}.${frac.slice(0, 6)}…` : String(text);
 }
 
 function boundaryTies(group) {
@@ -328,14 +350,14 @@ function renderBoards() {
     const head = el("h3", {}, g.name, board.final ? el("small", {}, ` · ${t("group_final")}`) : el("small", {}, ` · ${t("pending_n", { n: board.pending.length })}`));
     parts.push(head);
     if (ties.length) {
-      parts.push(el("p", { class: "warn" }, t("tie_banner"), " ",
+      parts.push(el("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ",
         el("button", { type: "button", class: "danger small", on: { click: () => openFix("resolve_tie", { group: g.key }) } }, t("b_resolve"))));
     }
     const rows = board.rows.map((r) => el("tr", { class: r.boundary_tie ? "tie" : r.tied ? "tied" : "" , dataset: { case: r.case } },
       el("td", { class: "num" }, String(r.rank)), el("td", {}, caseLabel(r.case)), el("td", { class: "num" }, r.final),
       el("td", {}, r.prize || ""), el("td", {}, r.boundary_tie ? t("boundary_tie") : r.tied ? t("tied") : "")));
     parts.push(rows.length ? el("table", { class: "grid board", dataset: { group: g.key } },
-      el("thead", {}, el("tr", {}, ...["rank", "case", "final", "prize", ""].map((k) => el("th", {}, k ? t(k) : "")))),
+      el("thead", {}, el("tr", {}, ...["rank", "case", "final", "prize", ""].map((k) => el("th", { class: ["rank", "final"].includes(k) ? "num" : "" }, k ? t(k) : "")))),
       el("tbody", {}, rows)) : el("p", { class: "muted" }, t("no_results")));
   }
   box.replaceChildren(...parts);
@@ -708,6 +730,7 @@ function toggleLang() {
   applyI18n(t);
   for (const b of $$(".lang-toggle")) b.textContent = getLang() === "en" ? "中文" : "English";
   $("#audit-case").replaceChildren();
+  if (client) $("#conn").textContent = t(`conn_${client.status}`);
   renderAll();
   if (tab === "audit") loadAudit();
 }
@@ -739,7 +762,7 @@ function boot() {
     b.addEventListener("click", () => {
       const a = b.dataset.act;
       const step = nextStep();
-      guarded(a, {}, step.action === a ? step.confirm : a === "reveal" ? t("confirm_reveal", { title: caseLabel(S.run.current), final: "?" }) : null);
+      guarded(a, {}, step.action === a ? step.confirm : a === "reveal" ? t("confirm_reveal", { title: caseLabel(S.run.current), final: (S.scores.would_be || {}).final || "?" }) : null);
     });
   }
   for (const b of $$("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
