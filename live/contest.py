@@ -473,6 +473,10 @@ def load_contest(path: str | Path) -> Contest:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         raise ContestError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")],
                            str(path)) from None
+    if isinstance(data, dict) and any(isinstance(data.get(k), str) for k in ("cases", "judges")):
+        from live.importer import parse_with_tables  # cases: cases.xlsx, judges: judges.csv
+
+        return parse_with_tables(data, path)
     return parse_contest(data, str(path))
 
 
