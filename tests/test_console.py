@@ -94,6 +94,10 @@ def public(base: str) -> dict[str, Any]:
     return http(base, "/api/view/display")[1]["state"]
 
 
+def timer(base: str) -> dict[str, Any]:
+    return public(base)["stage"]["timer"]
+
+
 def eventually(check: Callable[[], Any], timeout: float = 10) -> Any:
     deadline = time.monotonic() + timeout
     while True:
@@ -179,6 +183,15 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
         next_step(page, "开始计时", key=True)  # the keyboard shortcut
         assert eventually(lambda: public(srv.base)["stage"]["timer"]["running_since"])
         assert eventually(lambda: public(srv.base)["screen"]["view"] == "stage")
+        if n == 0:  # the timer controls: pause, +30 s, resume
+            page.click("[data-timer=pause]")
+            assert eventually(lambda: timer(srv.base)["running_since"] is None)
+            page.click("[data-timer=add]")
+            assert eventually(lambda: timer(srv.base)["duration_ms"] == 330_000)
+            assert page.locator("[data-timer=pause]").is_disabled()  # not running: says why
+            assert page.locator("[data-timer=pause]").get_attribute("title") == "计时器未运行"
+            page.click("[data-timer=resume]")
+            assert eventually(lambda: timer(srv.base)["running_since"] is not None)
         next_step(page, "开放评分")
         panel.score(case, totals)
         assert eventually(lambda: public(srv.base)["screen"]["view"] == "scoring")
@@ -214,6 +227,9 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
 
     # The awards sequence, step by step from the big-screen tab.
     page.click("[data-tab=screen]")
+    page.click("[data-group=a] button:has-text('显示排名')")
+    assert eventually(lambda: public(srv.base)["screen"] == {"mode": "board", "view": "board",
+                                                              "group": "a"})
     page.click("[data-group=a] button:has-text('颁奖')")
     assert eventually(lambda: public(srv.base)["screen"]["view"] == "awards")
     for k in range(1, 4):

@@ -202,12 +202,11 @@ function renderRunShow() {
       }
       list.append(el("li", { class: `case ${id === S.run.current ? "current" : ""} st-${st}`, dataset: { case: id } },
         el("span", { class: "num" }, String(i + 1)),
-        el("div", { class: "what" },
-          el("div", { class: "ctitle" }, info.title),
-          el("div", { class: "meta" }, `${info.presenter || ""} · ${info.unit || ""}`)),
-        el("div", { class: "side" }, statusBadge(st),
-          row ? el("span", { class: "final" }, `${row.final}${row.prize ? " " + row.prize : ""}`) : null,
-          el("div", { class: "acts" }, actions))));
+        el("div", { class: "ctitle", title: info.title }, info.title),
+        statusBadge(st),
+        el("div", { class: "meta", title: `${info.presenter || ""} · ${info.unit || ""}` }, `${info.presenter || ""} · ${info.unit || ""}`),
+        row ? el("span", { class: "final" }, `${row.final}${row.prize ? " " + row.prize : ""}`)
+          : el("div", { class: "acts" }, actions)));
     });
     parts.push(list);
   }
@@ -429,9 +428,9 @@ function renderJudges() {
     if (!j.absent) acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("absent", { judge: j.id }) } }, t("b_absent")));
     return el("div", { class: `judge ${j.online ? "online" : "offline"}`, dataset: { judge: j.id } },
       el("div", { class: "jline" }, el("span", { class: "dot", title: t(j.online ? "online" : "offline") }), el("strong", {}, j.name),
-        el("span", { class: "conn-text" }, t(j.online ? "online" : "offline")), el("span", { class: "battery" }, battery)),
-      el("div", { class: "jline small" }, el("span", { class: "seen" }, `${t("last_seen")} ${ago(j.last_seen)}`), ...badges),
-      el("div", { class: "jline acts" }, acts));
+        ...badges, el("span", { class: "battery" }, battery)),
+      el("div", { class: "jline small" }, el("span", { class: "seen" }, `${t(j.online ? "online" : "offline")} · ${t("last_seen")} ${ago(j.last_seen)}`),
+        el("span", { class: "acts" }, acts)));
   }));
 }
 
