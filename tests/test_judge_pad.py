@@ -337,9 +337,32 @@ def test_score_confirmed_offline_survives_a_reload_and_counts_once(hall: Hall, c
     hall.finish("a2")
 
 
+def test_outbox_from_another_log_is_dropped_not_sent(hall: Hall, browser: Any) -> None:
+    """A score left in a tablet's outbox by a rehearsal (another epoch) never reaches this final."""
+    hall.stage_open("a3")
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024})
+    try:
+        page = open_pad(ctx, hall)
+        code = token(hall, "j4").replace("-", "")
+        page.evaluate("""([token, code, criteria]) => {
+            localStorage.setItem('judge_pad.token', token);
+            localStorage.setItem(`judge_pad.epoch.${code}`, 'rehearsal');
+            localStorage.setItem(`judge_pad.outbox.${code}`, JSON.stringify([
+                {type: 'score', id: 'stale-1', case: 'a3', criteria, queuedAt: 1}]));
+        }""", [token(hall, "j4"), code, BOT_ENTRY])
+        page.reload()
+        page.locator("#entry").wait_for()
+        page.wait_for_timeout(500)
+        assert outbox_len(page) == 0
+        assert hall.entry("j4") is None
+        assert hall.scored_events("j4", "a3") == 0
+    finally:
+        ctx.close()
+
+
 def test_score_held_offline_after_scoring_closed_is_refused_and_shown(
         hall: Hall, context: Any, shots: Path) -> None:
-    hall.stage_open("a3")
+    hall.wait(lambda s: s["run"]["status"]["a3"] == "scoring")
     page = open_pad(context, hall, "j3")
     page.locator("#entry").wait_for()
     context.set_offline(True)
@@ -393,3 +416,21 @@ def test_absent_judge_and_the_end_of_the_final(hall: Hall, context: Any, shots: 
         snap(other, shots, "final-over")
     finally:
         other_context.close()
+
+
+def test_stepper_arithmetic_is_exact(hall: Hall, context: Any) -> None:
+    """Steps of 0.1 and 0.01 add up without float error and stay on the grid within max."""
+    page = open_pad(context, hall)
+    got = page.evaluate("""async () => {
+        const u = await import('/static/judge_pad/units.js');
+        const d = u.rubricScale([{max: '30', step: '0.5'}, {max: '100', step: '0.01'}]);
+        const c = u.prepare({key: 'x', max: '1', step: '0.1'}, 1);
+        let v = 0;
+        for (let i = 0; i < 3; i++) v = u.stepBy(v, c.stepU, c.maxU, c.stepU);
+        return {d, tenths: u.fromUnits(v, 1), sum: u.fromUnits(u.toUnits('0.1', 2) + u.toUnits('0.2', 2), 2),
+                capped: u.fromUnits(u.stepBy(295, 10, 300, 5), 1), floor: u.stepBy(0, -5, 300, 5),
+                picks: u.prepare({max: '30', step: '0.5'}, 1).picks.map((p) => u.fromUnits(p, 1)),
+                hundredths: u.fromUnits(u.toUnits('86.57', 2), 2)};
+    }""")
+    assert got == {"d": 2, "tenths": "0.3", "sum": "0.3", "capped": "30", "floor": 0,
+                   "picks": ["15", "18", "21", "24", "27", "30"], "hundredths": "86.57"}

@@ -20,6 +20,8 @@ const ui = {
   notices: {}, // case -> {code, title, at}: refusals of delivered scores
   modal: null, // {kind: "review", case, values} | {kind: "signout"}
   wakeLock: null,
+  wakeLockAsked: false,
+  wakeWanted: false,
   battery: null,
 };
 
@@ -93,7 +95,7 @@ function signIn(token) {
   const client = new LiveClient({ role: "judge", token, outboxKey: storageKey("outbox") });
   ui.client = client;
   client.addEventListener("status", (ev) => onStatus(client, ev.detail));
-  client.addEventListener("welcome", (ev) => showJudge(ev.detail.judge));
+  client.addEventListener("welcome", (ev) => onWelcome(client, ev.detail));
   client.addEventListener("snapshot", () => reportBattery());
   client.addEventListener("change", () => render());
   client.addEventListener("outbox", () => render());
@@ -119,6 +121,22 @@ function onStatus(client, detail) {
     return;
   }
   renderConnection();
+}
+
+// Runs before the snapshot that flushes the outbox. Scores confirmed against another log (a
+// rehearsal, a store started afresh) must never reach this one.
+function onWelcome(client, frame) {
+  showJudge(frame.judge);
+  const key = storageKey("epoch");
+  const known = localStorage.getItem(key);
+  if (known && known !== frame.epoch) {
+    if (client.outbox.length) client.outbox = [];
+    ui.drafts = {};
+    ui.notices = {};
+    saveDrafts();
+    localStorage.setItem(storageKey("notices"), "{}");
+  }
+  localStorage.setItem(key, frame.epoch);
 }
 
 function onDelivered({ item, answer }) {
@@ -571,14 +589,24 @@ function renderMine(state) {
 // --- tablet habits: keep the screen on while scoring; report the battery to the host ---
 
 async function keepAwake(wanted) {
+  ui.wakeWanted = wanted;
   if (!("wakeLock" in navigator)) return;
   if (!wanted) return releaseWakeLock();
-  if (ui.wakeLock || document.visibilityState !== "visible") return;
+  if (ui.wakeLock || ui.wakeLockAsked || document.visibilityState !== "visible") return;
+  ui.wakeLockAsked = true;
   try {
-    ui.wakeLock = await navigator.wakeLock.request("screen");
-    ui.wakeLock.addEventListener("release", () => { ui.wakeLock = null; });
+    const lock = await navigator.wakeLock.request("screen");
+    ui.wakeLock = lock;
+    document.body.dataset.awake = "1";
+    if (!ui.wakeWanted) releaseWakeLock(); // scoring ended while the request was pending
+    lock.addEventListener("release", () => {
+      if (ui.wakeLock === lock) ui.wakeLock = null;
+      delete document.body.dataset.awake;
+    });
   } catch {
     ui.wakeLock = null; // refused (battery saver, not visible): the pad works without it
+  } finally {
+    ui.wakeLockAsked = false;
   }
 }
 
