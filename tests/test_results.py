@@ -575,3 +575,43 @@ def test_demo_sized_final_fits_one_a4_page_per_group_and_per_judge(
         for needle in ("dev-01", "party-15", "评委签名"):
             assert needle in text
         assert export["head"] in text
+
+
+def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
+    """Mid-final (host only): unrevealed scores are listed as submitted, pages say provisional."""
+    from live import chain
+    from live.export import recompute
+
+    f = Final(load_contest(MINI))
+    f.host("stage", case="a1")
+    f.host("open")
+    for judge, total in A_TOTALS["a1"].items():
+        f.do(judge, "score", case="a1", criteria=split(total))
+    f.host("close")
+    f.host("reveal")
+    f.host("stage", case="a2")
+    f.host("open")
+    f.do("j1", "score", case="a2", criteria=split("70"))
+    news = [NewEvent("created", {"contest": contest_data(f.contest)}, "system", 1),
+            *(NewEvent(e["type"], e["data"], e["actor"], e["at"]) for e in f.events)]
+    export = build_export("e1", chain_events(chain.genesis("e1"), 1, news), generated_at=0)
+    assert export["finished"] is False
+    a = next(g for g in export["groups"] if g["key"] == "a")
+    assert [r["id"] for r in a["ranking"]] == ["a1"]
+    assert a["pending"] == ["a2", "a3"]
+    a2 = next(c for c in export["cases"] if c["id"] == "a2")
+    assert a2["result"] is None
+    assert [s["status"] for s in a2["scores"]] == ["submitted", *["missing"] * 4]
+    assert recompute(export)[1] == []
+    assert "结果未最终确定" in publication_html(export)
+    assert "Provisional" in publication_html(export, "en")
+    assert "Score sheet" in sheets_html(export, "en")
+
+
+def test_import_csv_saved_as_gb18030(tmp_path: Path) -> None:
+    """Excel on a Chinese Windows saves plain "CSV" in GB18030; that is read too."""
+    data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
+    rows = ["评委,单位"] + [f"{j['name']},{j['unit']}" for j in data["judges"]]
+    (tmp_path / "judges.csv").write_bytes("\r\n".join(rows).encode("gb18030"))
+    got = load_contest(write_yaml(tmp_path / "c.yaml", {**data, "judges": "judges.csv"}))
+    assert got.judges == load_contest(MINI).judges
