@@ -65,12 +65,19 @@ class Imported:
         if not m or m.group(1) not in self.origins:
             return problem
         label, rows = self.origins[m.group(1)]
+        reason = re.sub(rf"\b{m.group(1)}\[(\d+)\]", lambda r: self._row(m.group(1), r), problem.reason)
         if m.group(2) is None:
-            return Problem(label, problem.reason)
+            return Problem(label, reason)
         index = int(m.group(2))
         if index >= len(rows):
             return problem
-        return Problem(rows[index].cell(m.group(3)), problem.reason)
+        return Problem(rows[index].cell(m.group(3)), reason)
+
+    def _row(self, kind: str, ref: re.Match[str]) -> str:
+        """``cases[0]`` in a reason ("first at cases[0]") as the sheet row it came from."""
+        label, rows = self.origins[kind]
+        index = int(ref.group(1))
+        return f"{label} row {rows[index].row}" if index < len(rows) else ref.group(0)
 
 
 def column_letter(index: int) -> str:

@@ -116,7 +116,8 @@ def test_import_errors_name_file_sheet_row_and_column(tmp_path: Path) -> None:
     assert "unknown group '丙组'" in problems["cases.xlsx[案例]!B3 (组别)"]
     assert problems["cases.xlsx[案例]!C4 (案例名称)"] == "empty"
     assert "whole number" in problems["cases.xlsx[案例]!A5 (序号)"]
-    assert "duplicate case id 'a1'" in problems["cases.xlsx[案例]!F6 (编号)"]
+    assert problems["cases.xlsx[案例]!F6 (编号)"] == \
+        "duplicate case id 'a1' (first at cases.xlsx[案例] row 2)"
     assert "letters, digits" in problems["cases.xlsx[案例]!F7 (编号)"]
     assert "no 评委/name column" in problems["judges.csv!1:1"]
 
