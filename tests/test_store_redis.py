@@ -5,7 +5,7 @@ Redis has (key prefixes, an unreachable server, a restart) and moving whole logs
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from live.store.redis import RedisStore
 from live.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.redis
+Maker = Callable[[str], Awaitable[Store]]  # a new, open store on its own log, by name
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +112,7 @@ async def test_unreachable_redis_is_store_unavailable(tmp_path: Path) -> None:
 # --- export and import of whole logs, on every backend ---
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
-async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Maker]:
     opened: list[Store] = []
     if request.param == "redis":
         need(redis_server_binary() is not None, "redis-server is not installed")
@@ -141,7 +142,7 @@ async def filled(s: Store) -> Store:
     return s
 
 
-async def test_export_then_import_keeps_epoch_hashes_keys_and_secrets(make) -> None:  # type: ignore[no-untyped-def]
+async def test_export_then_import_keeps_epoch_hashes_keys_and_secrets(make: Maker) -> None:
     src = await filled(await make("src"))
     dump = await src.export_log()
     assert dump.epoch == src.epoch
@@ -160,7 +161,7 @@ async def test_export_then_import_keeps_epoch_hashes_keys_and_secrets(make) -> N
     assert chain.check(dst.epoch, await dst.read(0))[1] is None
 
 
-async def test_import_refuses_a_non_empty_store_and_a_broken_log(make) -> None:  # type: ignore[no-untyped-def]
+async def test_import_refuses_a_non_empty_store_and_a_broken_log(make: Maker) -> None:
     src = await filled(await make("src"))
     dump = await src.export_log()
     dst = await filled(await make("dst"))

@@ -108,7 +108,8 @@ class RedisStore(Store):
         return cls(url.split("?", 1)[0] + (f"?{rest}" if rest else ""), prefix)
 
     @property
-    def r(self) -> aioredis.Redis:
+    def r(self) -> Any:
+        # Any: redis-py's types say bytes | str even with decode_responses=True.
         assert self._r is not None, "store is not open"
         return self._r
 
