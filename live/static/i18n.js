@@ -56,6 +56,8 @@ export const ERRORS = {
     conflict: "操作冲突，请重试",
     too_big: "消息过大",
     hello_timeout: "连接超时",
+    bad_role: "身份类型无效",
+    hello_first: "连接须先登记身份",
   },
   en: {
     out_of_range: "A score is above that criterion's maximum",
@@ -109,6 +111,8 @@ export const ERRORS = {
     conflict: "Conflicting action; please retry",
     too_big: "Message too large",
     hello_timeout: "Connection timed out",
+    bad_role: "Unknown role",
+    hello_first: "A connection must say hello first",
   },
 };
 
