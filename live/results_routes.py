@@ -98,8 +98,10 @@ def publication_html(export: Mapping[str, Any], lang: str = "zh") -> str:
             cells = []
             for s in case["scores"]:
                 mark = {"dropped_high": "↑", "dropped_low": "↓"}.get(s["status"], "")
-                cells.append({"total": s.get("total"), "mark": mark,
-                              "text": "" if "total" in s else _status_text(s["status"], lang)})
+                # A page meant for posting shows no score of a case not yet revealed.
+                shown = s.get("total") if case["result"] else None
+                cells.append({"total": shown, "mark": mark,
+                              "text": "" if shown is not None else _status_text(s["status"], lang)})
             note = (LABELS[lang]["boundary_tie"] if case["boundary_tie"] else
                     LABELS[lang]["tie"] if case["tied"] else
                     "" if case["result"] else _status_text(case["status"], lang))

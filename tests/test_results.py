@@ -592,7 +592,7 @@ def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
     f.host("reveal")
     f.host("stage", case="a2")
     f.host("open")
-    f.do("j1", "score", case="a2", criteria=split("70"))
+    f.do("j1", "score", case="a2", criteria=split("71.5"))
     news = [NewEvent("created", {"contest": contest_data(f.contest)}, "system", 1),
             *(NewEvent(e["type"], e["data"], e["actor"], e["at"]) for e in f.events)]
     export = build_export("e1", chain_events(chain.genesis("e1"), 1, news), generated_at=0)
@@ -604,7 +604,11 @@ def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
     assert a2["result"] is None
     assert [s["status"] for s in a2["scores"]] == ["submitted", *["missing"] * 4]
     assert recompute(export)[1] == []
-    assert "结果未最终确定" in publication_html(export)
+    page = publication_html(export)
+    assert "结果未最终确定" in page
+    assert "已提交（未亮分）" in page  # j1's 71.5 for a2 is not printed before the reveal
+    assert "71.5" not in page
+    assert ">80<" in page  # a1 is revealed
     assert "Provisional" in publication_html(export, "en")
     assert "Score sheet" in sheets_html(export, "en")
 
