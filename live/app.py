@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -25,7 +26,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live import protocol as P
 from live.contest import Contest
-from live.hub import Client, Hub, now_ms
+from live.hub import WRITE_CAP, Client, Hub, now_ms
 from live.store import open_store
 
 log = logging.getLogger("live.app")
@@ -56,6 +57,45 @@ class Bucket:
             return False
         self.tokens -= 1
         return True
+
+
+class KeepServerSend:
+    """ASGI middleware: keep the server's own ``send`` in the scope (Starlette wraps it), so a
+    connection can find uvicorn's protocol and write pre-framed bytes to its transport."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            scope["live.server_send"] = send
+        await self.app(scope, receive, send)
+
+
+class DirectWriter:
+    """Writes whole pre-framed messages to uvicorn's sans-I/O WebSocket transport: no task, no
+    await and no per-client framing in the fan-out. Frames never interleave, since each goes in
+    one synchronous ``write``. False once the client has more than WRITE_CAP bytes unread."""
+
+    __slots__ = ("proto", "transport")
+
+    def __init__(self, proto: Any) -> None:
+        self.proto, self.transport = proto, proto.transport
+
+    def __call__(self, frame: bytes) -> bool:
+        if self.proto.close_sent or self.transport.is_closing():
+            return True  # going away: the close path reports it
+        self.transport.write(frame)
+        return bool(self.transport.get_write_buffer_size() <= WRITE_CAP)
+
+    @classmethod
+    def of(cls, ws: WebSocket) -> DirectWriter | None:
+        """Only for the protocol whose internals this relies on; other servers use the queue."""
+        proto = getattr(ws.scope.get("live.server_send"), "__self__", None)
+        if type(proto).__name__ != "WebSocketsSansIOProtocol" or not all(
+                hasattr(proto, a) for a in ("transport", "close_sent")):
+            return None
+        return cls(proto)
 
 
 def origin_ok(ws: WebSocket, allowed: Iterable[str]) -> bool:
@@ -125,13 +165,14 @@ class Connection:
             await self.close(exc.close or P.CLOSE_BAD_FRAME, (exc.code, exc.message))
             return
         self.client = client
-        writer = asyncio.create_task(self.write_loop(client))
-        reader = asyncio.create_task(self.read_loop(client))
-        lagging = asyncio.create_task(client.closed.wait())
+        tasks = {asyncio.create_task(self.read_loop(client)),
+                 asyncio.create_task(client.closed.wait())}
+        if client.write is None:
+            tasks.add(asyncio.create_task(self.write_loop(client)))
         try:
-            await asyncio.wait({writer, reader, lagging}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (writer, reader, lagging):
+            for task in tasks:
                 task.cancel()
             self.hub.clients.discard(client)
             if client.judge:
@@ -140,6 +181,8 @@ class Connection:
             log.info("dropping %s (%s): fell behind", self.peer, self.who)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.ws.close(P.CLOSE_LAGGING), 2)
+            if isinstance(client.write, DirectWriter):  # a peer that never reads: free its buffer
+                asyncio.get_running_loop().call_later(10, client.write.transport.abort)
 
     async def hello(self, frame: dict[str, Any]) -> Client:
         if frame["type"] != "hello":
@@ -161,10 +204,11 @@ class Connection:
                     raise P.FrameError("bad_token", "wrong or missing judge token",
                                        P.CLOSE_BAD_TOKEN)
         hub = self.hub
-        client = Client(role, self.ws.send_text, judge)
+        client = Client(role, self.ws.send_text, judge, write=DirectWriter.of(self.ws))
         # No await between joining and queueing the snapshot: no patch can slip in between.
         client.push(P.encode(self.welcome(client, since)))
         client.push(hub.snapshot(client.view_key))
+        client.seq = hub.seq
         hub.clients.add(client)
         log.info("hello from %s as %s", self.peer, (judge and f"judge {judge}") or role)
         if judge:
@@ -184,6 +228,7 @@ class Connection:
                 raise P.FrameError("bad_token", "wrong token", P.CLOSE_BAD_TOKEN)
         client.push(P.encode(self.welcome(client, P.since_of(frame))))
         client.push(self.hub.snapshot(client.view_key))
+        client.seq = self.hub.seq
 
     def welcome(self, client: Client, since: int | None) -> dict[str, Any]:
         hub = self.hub
@@ -327,7 +372,7 @@ def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.d
         Mount("/static/live", StaticFiles(directory=STATIC), name="live-static"),
         *_surface_routes(hub),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(KeepServerSend)])
     app.state.hub = hub
     return app
 

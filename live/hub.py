@@ -11,7 +11,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import struct
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +31,8 @@ from live.views import Presence, host_view, judge_view, public_view
 log = logging.getLogger("live.hub")
 
 QUEUE_LIMIT = 256  # frames a client may fall behind before it is dropped to resync
+WRITE_CAP = 512 * 1024  # bytes buffered for a client written to directly before it is dropped
+FANOUT_CHUNK = 256  # audience writes per event-loop turn: judges' frames are served in between
 
 
 def now_ms() -> int:
@@ -51,9 +55,24 @@ class ContestMismatch(Exception):
     """The store holds a different final than the contest file given."""
 
 
+def ws_frame(text: str) -> bytes:
+    """A server-to-client WebSocket text frame (unmasked, unfragmented, uncompressed)."""
+    data = text.encode()
+    n = len(data)
+    if n < 126:
+        return bytes((0x81, n)) + data
+    if n < 65536:
+        return struct.pack("!BBH", 0x81, 126, n) + data
+    return struct.pack("!BBQ", 0x81, 127, n) + data
+
+
 @dataclass(eq=False)
 class Client:
-    """One connection: its role and a bounded queue that a writer task drains."""
+    """One connection: its role, and either a direct frame writer (``write``: pre-framed bytes
+    to the transport, False once over WRITE_CAP) or a bounded queue that a writer task drains.
+
+    Every frame goes through ``push``, in call order, so welcome, snapshot and patches stay in
+    order whichever way is used."""
 
     role: str
     send: Callable[[str], Any]  # async send of a text frame
@@ -61,9 +80,23 @@ class Client:
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
     lagging: bool = False
     closed: asyncio.Event = field(default_factory=asyncio.Event)
+    write: Callable[[bytes], bool] | None = None
+    seq: int = -1  # the seq this client's view is at (audience fan-out sends it the next patch)
+    view_key: str = field(init=False)
+    bulk: bool = field(init=False)  # an audience socket: served by the chunked fan-out
 
-    def push(self, text: str) -> None:
+    def __post_init__(self) -> None:
+        self.view_key = (f"judge:{self.judge}" if self.role == "judge"
+                         else "host" if self.role == "host" else "public")
+        self.bulk = self.role == "audience"
+
+    def push(self, text: str, frame: bytes | None = None) -> None:
         if self.lagging:
+            return
+        if self.write is not None:
+            if not self.write(frame if frame is not None else ws_frame(text)):
+                self.lagging = True
+                self.closed.set()
             return
         try:
             self.queue.put_nowait(text)
@@ -71,11 +104,18 @@ class Client:
             self.lagging = True
             self.closed.set()
 
-    @property
-    def view_key(self) -> str:
-        if self.role == "judge":
-            return f"judge:{self.judge}"
-        return "host" if self.role == "host" else "public"
+
+@dataclass(eq=False)
+class _FanoutJob:
+    """One public patch on its way to the audience; merged with the next while not started."""
+
+    prev: int
+    seq: int
+    changed: dict[str, str]
+    targets: list[Client] | None = None  # set when it starts: the audience at that moment
+    done: int = 0
+    text: str = ""
+    frame: bytes = b""
 
 
 def _encode_sections(view: Mapping[str, Any]) -> dict[str, str]:
@@ -104,6 +144,8 @@ class Hub:
         self._encoded: dict[str, dict[str, str]] = {}
         self._follower: asyncio.Task[None] | None = None
         self._published = 0
+        self._fanout: deque[_FanoutJob] = deque()
+        self._draining = False
         self._tokens: Tokens | None = None
         self.started = False
 
@@ -201,17 +243,70 @@ class Hub:
                 "state": {k: json.loads(v) for k, v in self._encoded[view_key].items()}}
 
     def publish(self, changes: Mapping[str, Mapping[str, str]]) -> None:
-        """Encode each view's patch once and queue it for every client of that view.
+        """Encode (and frame) each view's patch once and push it to every client of that view.
 
         When the seq moved, every view gets a patch (maybe with an empty ``set``) whose
-        ``prev`` is the seq before it, so a client can tell a gap from a quiet step."""
+        ``prev`` is the seq before it, so a client can tell a gap from a quiet step. Judges,
+        host and displays get it now; the audience through the chunked fan-out (``_drain``), so
+        that 10,000 phones never delay a judge's ack or the big screen."""
         prev, self._published = self._published, self.seq
         keys = set(self._encoded) if prev != self.seq else set(changes)
         texts = {key: _patch_text(prev, self.seq, changes.get(key, {})) for key in keys}
+        frames = {key: ws_frame(text) for key, text in texts.items()}
         for client in list(self.clients):
+            if client.bulk:
+                continue
             text = texts.get(client.view_key)
             if text is not None:
-                client.push(text)
+                client.push(text, frames[client.view_key])
+        if "public" in keys:
+            self._fan_out(prev, self.seq, dict(changes.get("public", {})))
+
+    def _fan_out(self, prev: int, seq: int, changed: dict[str, str]) -> None:
+        last = self._fanout[-1] if self._fanout else None
+        if last is not None and last.targets is None and last.seq == prev:
+            last.seq = seq  # not started yet: one patch carries both steps
+            last.changed.update(changed)
+        else:
+            self._fanout.append(_FanoutJob(prev, seq, changed))
+        if not self._draining:
+            self._draining = True
+            try:
+                asyncio.get_running_loop().call_soon(self._drain)
+            except RuntimeError:  # no event loop (a synchronous caller): deliver right away
+                while self._draining:
+                    self._drain(schedule=False)
+
+
+    def _drain(self, schedule: bool = True) -> None:
+        """Write up to FANOUT_CHUNK audience frames, then yield to the event loop.
+
+        A client at the patch's ``prev`` gets the shared frame; one already past it (it joined
+        or resynced later) is skipped; one in between gets a fresh snapshot instead."""
+        budget = FANOUT_CHUNK
+        while self._fanout and budget > 0:
+            job = self._fanout[0]
+            if job.targets is None:
+                job.targets = [c for c in self.clients if c.bulk]
+                job.text = _patch_text(job.prev, job.seq, job.changed)
+                job.frame = ws_frame(job.text)
+            text, frame, prev, seq = job.text, job.frame, job.prev, job.seq
+            start, end = job.done, min(len(job.targets), job.done + budget)
+            for client in job.targets[start:end]:
+                if client.seq == prev:
+                    client.seq = seq
+                    client.push(text, frame)
+                elif client.seq < seq:
+                    client.seq = self.seq
+                    client.push(self.snapshot(client.view_key))
+            budget -= end - start
+            job.done = end
+            if end == len(job.targets):
+                self._fanout.popleft()
+        if not self._fanout:
+            self._draining = False
+        elif schedule:
+            asyncio.get_running_loop().call_soon(self._drain)
 
     def ingest(self, rows: list[dict[str, Any]]) -> None:
         """Apply committed events in order (skipping ones already applied) and publish."""
