@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -60,7 +61,10 @@ class LiveServer:
         self.extra = extra
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
-        self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"live-{self.port}.log"
+        # A fresh file per server object: a reused port must not show an earlier run's output.
+        fd, name = tempfile.mkstemp(prefix=f"live-{self.port}-", suffix=".log")
+        os.close(fd)
+        self.log_path = Path(name)
 
     @property
     def base(self) -> str:
