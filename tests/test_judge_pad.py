@@ -18,7 +18,7 @@ import pytest
 
 from live.client import HubClient
 from live.store import open_store
-from tests.conftest import LiveServer
+from tests.conftest import MINI, LiveServer
 
 pytestmark = pytest.mark.browser
 
@@ -174,6 +174,20 @@ def confirm_score(page: Any, title: str, total: str) -> None:
     page.locator("#review-confirm").click()
 
 
+def small_targets(page: Any) -> list[str]:
+    """Visible buttons and inputs under 48 px in either dimension, at both tablet sizes."""
+    found = []
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        found += page.evaluate("""() => [...document.querySelectorAll('button, input')]
+            .filter((el) => el.offsetParent !== null)
+            .map((el) => [el.id || el.textContent.trim(), el.getBoundingClientRect()])
+            .filter(([, r]) => r.width < 48 || r.height < 48)
+            .map(([name, r]) => `${name} ${r.width}x${r.height}`)""")
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+    return found
+
+
 def outbox_len(page: Any) -> int:
     return int(page.evaluate(
         "Object.keys(localStorage).filter(k => k.startsWith('judge_pad.outbox.'))"
@@ -196,6 +210,7 @@ def test_bad_token_shows_a_clear_message_and_the_code_form(hall: Hall, context: 
                                                             shots: Path) -> None:
     page = open_pad(context, hall)
     page.locator("#code").wait_for(state="visible")
+    assert small_targets(page) == []
     snap(page, shots, "login")
     page.goto(f"{hall.server.base}/pad#t=ZZZZZ-ZZZZZ")
     expect_text(page, "#login-error", "登录码无效")
@@ -203,7 +218,10 @@ def test_bad_token_shows_a_clear_message_and_the_code_form(hall: Hall, context: 
     assert page.evaluate("localStorage.getItem('judge_pad.token')") is None
     assert "#" not in page.url
     snap(page, shots, "login-bad-token")
-    # A typed wrong code: the same answer.
+    # A typed wrong code, on a fresh page: the same answer.
+    page.close()
+    page = open_pad(context, hall)
+    assert page.locator("#login-error").is_hidden()
     page.locator("#code").fill("abcde-fghjk")
     page.locator("#login-go").click()
     expect_text(page, "#login-error", "登录码无效")
@@ -269,6 +287,7 @@ def test_score_through_review_receipt_revision_and_lock(hall: Hall, context: Any
     expect_text(page, "#submit", "还有 4 项未评分")
     enter_865(page)
     assert page.locator("#submit").is_enabled()
+    assert small_targets(page) == []
     snap(page, shots, "entry")
     page.locator("#submit").click()
     expect_text(page, "#review-q", "您将给《甲一案例》打 86.5 分，确认提交？")
@@ -434,3 +453,32 @@ def test_stepper_arithmetic_is_exact(hall: Hall, context: Any) -> None:
     }""")
     assert got == {"d": 2, "tenths": "0.3", "sum": "0.3", "capped": "30", "floor": 0,
                    "picks": ["15", "18", "21", "24", "27", "30"], "hundredths": "86.57"}
+
+
+def test_single_total_contest_sends_a_total(browser: Any, tmp_path: Path, shots: Path) -> None:
+    """A contest scored by one total (max 100, step 0.01): 0.01 / 0.1 / 1 steps, a `total` frame."""
+    text = MINI.read_text(encoding="utf-8")
+    rubric = re.search(r"^rubric:\n(?:  - .*\n)+", text, re.M)
+    assert rubric is not None
+    contest = tmp_path / "single.yaml"
+    text = text.replace(rubric.group(0), "total: {max: 100, step: 0.01}\n")
+    contest.write_text(text.replace(', "criterion:innovation"', ""), encoding="utf-8")
+    server = LiveServer(f"sqlite:///{tmp_path / 'single.db'}", contest=contest).start()
+    hall = Hall(server, server.tokens())
+    ctx = browser.new_context(viewport={"width": 768, "height": 1024})
+    try:
+        page = open_pad(ctx, hall, "j1")
+        hall.stage_open("a1")
+        pick(page, "total", "90")
+        for delta in ("-100", "-100", "-100", "-10", "-10", "-10", "-10", "-1", "-1", "-1"):
+            step(page, "total", delta)
+        expect_text(page, "#live-total", r"^86\.57$")
+        snap(page, shots, "single-total")
+        confirm_score(page, "甲一案例", "86.57")
+        expect_text(page, "#receipt-total", r"^86\.57$")
+        assert hall.wait(lambda s: "j1" in s["scores"]["entries"])["scores"]["entries"]["j1"][
+            "total"] == "86.57"
+    finally:
+        ctx.close()
+        hall.stop()
+        server.stop()

@@ -41,14 +41,16 @@ export function rubricScale(rubric) {
   return d;
 }
 
-// A criterion prepared for the stepper: max and step in units, plus the buttons to offer.
+// A criterion prepared for the stepper: max and step in units, plus the step buttons to offer:
+// the step itself, then tenfold steps up to one point (0.01 -> 0.01, 0.1, 1; 0.5 -> 0.5, 1).
 export function prepare(criterion, decimals) {
   const max = toUnits(criterion.max, decimals);
   const step = Math.max(1, toUnits(criterion.step, decimals));
   const one = 10 ** decimals;
-  // A coarse step of (about) one point when the fine step is a fraction of a point.
-  const coarse = step < one ? Math.ceil(one / step) * step : null;
-  return { ...criterion, maxU: max, stepU: step, coarseU: coarse && coarse < max ? coarse : null,
+  const steps = [step];
+  for (let s = step * 10; s <= one; s *= 10) steps.push(s);
+  if (steps[steps.length - 1] < one) steps.push(Math.ceil(one / step) * step);
+  return { ...criterion, maxU: max, stepU: step, steps: steps.filter((s) => s < max || s === step),
            picks: quickPicks(max, step) };
 }
 
