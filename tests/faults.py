@@ -598,3 +598,115 @@ def live_verify(store: str | Path, head: str | None = None) -> subprocess.Comple
 
 def log_errors(text: str) -> list[str]:
     return [line for line in text.splitlines() if "ERROR" in line or "Traceback" in line]
+
+
+# --- bad frames ---
+
+
+class LoopThread:
+    """An event loop in a thread, so that sync tests (hypothesis) can drive async probes."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Any, timeout: float = 60) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+        self.loop.close()
+
+
+CLOSE_OK = {4400, 4401, 4403, 1009}  # bad frame, bad token, forbidden, too big
+
+
+class Prober:
+    """Sends one frame at a time over real sockets and reports how the hub answered it:
+    ``("error", code)``, ``("close", code)``, or ``("ok", what)`` for a frame that was valid."""
+
+    def __init__(self, base: str, hello: dict[str, Any], pool: int = 8) -> None:
+        from live.client import http_origin, ws_url
+
+        self.url, self.origin = ws_url(base), http_origin(base)
+        self.hello, self.pool = hello, pool
+        self.conns: list[Any] = [None] * pool
+        self.turn = 0
+        self.sent = 0
+        self.outcomes: dict[str, int] = {}
+
+    async def _open(self, first: str | bytes | None = None) -> Any:
+        from websockets.asyncio.client import connect
+
+        ws = await connect(self.url, origin=self.origin, compression=None,  # type: ignore[arg-type]
+                           max_size=2**24, open_timeout=10, max_queue=None)
+        await ws.send(json.dumps(self.hello) if first is None else first)
+        return ws
+
+    async def _answer(self, ws: Any, until_pong: bool) -> tuple[str, Any]:
+        got: tuple[str, Any] | None = None
+        try:
+            while True:
+                raw = await asyncio.wait_for(ws.recv(), 10)
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "error" and got is None:
+                    got = ("error", frame["code"])
+                elif kind == "ack" and got is None:
+                    got = ("ok", "ack")
+                elif kind == "welcome" and got is None:
+                    got = ("ok", "welcome")
+                elif kind == "pong" and until_pong:
+                    return got or ("ok", "silent")
+                elif kind == "snapshot" and not until_pong:
+                    return ("ok", "welcome")
+        except WebSocketException:
+            code = ws.close_code if ws.close_code is not None else -1
+            return ("close", code)
+
+    def _count(self, outcome: tuple[str, Any]) -> None:
+        key = f"{outcome[0]}:{outcome[1]}"
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
+
+    async def probe(self, payload: str | bytes) -> tuple[str, Any]:
+        """Send ``payload`` on an established connection (after hello)."""
+        i = self.turn = (self.turn + 1) % self.pool
+        ws = self.conns[i]
+        if ws is None:
+            ws = self.conns[i] = await self._open()
+            await self._answer(ws, until_pong=False)  # welcome and snapshot
+        self.sent += 1
+        try:
+            await ws.send(payload)
+            await ws.send('{"type":"ping"}')
+        except WebSocketException:
+            pass
+        out = await self._answer(ws, until_pong=True)
+        if out[0] == "close":
+            self.conns[i] = None
+            with contextlib.suppress(Exception):
+                await ws.close()
+        self._count(out)
+        return out
+
+    async def probe_hello(self, payload: str | bytes) -> tuple[str, Any]:
+        """Send ``payload`` as the very first frame of a new connection."""
+        self.sent += 1
+        ws = await self._open(payload)
+        try:
+            out = await self._answer(ws, until_pong=False)
+        finally:
+            with contextlib.suppress(Exception):
+                await ws.close()
+        self._count(out)
+        return out
+
+    async def close(self) -> None:
+        for ws in self.conns:
+            if ws is not None:
+                with contextlib.suppress(Exception):
+                    await ws.close()
