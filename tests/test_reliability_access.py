@@ -215,7 +215,7 @@ async def test_rotated_token_refused(hub: LiveServer, tokens: dict[str, Any], st
         new = json.loads(out.stdout)["judges"]["j3"]
         assert new != old
         before = await seq_of(hub)
-        got, code = await raw_session(hub, {"type": "hello", "role": "judge", "token": old}, None)
+        _got, code = await raw_session(hub, {"type": "hello", "role": "judge", "token": old}, None)
         assert code == 4401
         # A connection opened before the rotation cannot re-hello with the old token either.
         with pytest.raises((Refused, ConnectionError, ConnectionClosed)):
