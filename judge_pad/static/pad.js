@@ -480,6 +480,7 @@ function entry(state, caseId, { open, revising = false }) {
       }, fmt(p)))));
   });
   const missing = criteria.filter((c) => draft[c.key] == null).length;
+  const untouched = missing === criteria.length;
   const sum = criteria.reduce((s, c) => s + (draft[c.key] ?? 0), 0);
   const maxSum = criteria.reduce((s, c) => s + c.maxU, 0);
   let label = t("submit");
@@ -487,12 +488,13 @@ function entry(state, caseId, { open, revising = false }) {
   else if (missing) label = t("missing_n", { n: missing });
   return h("div", { class: "entry", id: "entry" },
     open ? null : h("p", { class: "hint prefill" }, t("prefill_note")),
-    missing === criteria.length ? h("p", { class: "hint" }, t("pick_first")) : null,
+    untouched ? h("p", { class: "hint" }, t("pick_first")) : null,
     h("div", { class: `crits${criteria.length === 1 ? " single" : ""}` }, ...rows),
     h("div", { class: "total-bar" },
       h("div", { class: "live-total" },
         h("span", { class: "label" }, t("total")),
-        h("span", { class: `value${missing === criteria.length ? " unset" : ""}`, id: "live-total" }, missing === criteria.length ? "—" : fmt(sum)),
+        h("span", { class: `value${untouched ? " unset" : ""}`, id: "live-total" },
+          untouched ? "—" : fmt(sum)),
         h("span", { class: "of" }, `/ ${fmt(maxSum)}`)),
       revising ? h("button", { type: "button", class: "btn big ghost", id: "cancel-revise",
         onclick: () => { ui.editing.delete(caseId); render(); } }, t("cancel_revise")) : null,
@@ -569,14 +571,16 @@ function renderMine(state) {
     if (status === "waiting" && !mine && !pending) continue;
     let value;
     let cls = "";
-    if (pending) [value, cls] = [`${t("pending")} · ${totalOf(pending.criteria || { total: pending.total })}`, "pending"];
+    const sent = pending && (pending.criteria || { total: pending.total });
+    if (pending) [value, cls] = [`${t("pending")} · ${totalOf(sent)}`, "pending"];
     else if (mine) [value, cls] = [mine.total, "scored"];
     else if (ui.notices[id]) [value, cls] = [t("m_refused"), "refused"];
     else if (state.me.recused.includes(id)) [value, cls] = [t("m_recused"), "recused"];
     else if (status === "skipped") [value, cls] = [t("st_skipped"), "none"];
     else [value, cls] = [t("m_none"), "none"];
     const info = caseInfo(id);
-    rows.push(h("li", { class: `mine-row ${cls}${id === state.run.current && !state.run.finished ? " current" : ""}`, dataset: { case: id } },
+    const here = id === state.run.current && !state.run.finished;
+    rows.push(h("li", { class: `mine-row ${cls}${here ? " current" : ""}`, dataset: { case: id } },
       h("span", { class: "mine-title" }, info?.title || id),
       h("span", { class: "mine-time" }, mine && !pending ? formatTime(mine.at) : ""),
       h("span", { class: "mine-value" }, value)));
