@@ -186,9 +186,14 @@ class Judge:
     async def connect(self) -> None:
         for _ in range(100):
             for base in self.bases:
-                with contextlib.suppress(OSError, TimeoutError):
-                    self.client = await HubClient(base, "judge", self.token).connect()
+                client = HubClient(base, "judge", self.token)
+                try:
+                    self.client = await client.connect()
                     return
+                except Refused:
+                    raise
+                except Exception:  # refused, reset or cut mid-handshake by a dying hub
+                    await client.close()
             await asyncio.sleep(0.1)
         raise ConnectionError("no hub answers")
 
