@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -49,6 +50,13 @@ class Outcome:
 UNAVAILABLE = Outcome("store_unavailable", None,
                       "the score store cannot be reached: nothing was recorded; retry shortly")
 ID_REUSED = Outcome("id_reused", None, "this id was used before for a different frame")
+
+
+def _unavailable(step: str) -> None:
+    """Log a refused write: one line for a known outage, the traceback for anything else."""
+    exc = sys.exc_info()[1]
+    log.warning("store unavailable on %s: %s", step, exc,
+                exc_info=not isinstance(exc, StoreUnavailable))
 
 
 class ContestMismatch(Exception):
@@ -366,7 +374,7 @@ class Hub:
                 try:
                     seen = await self.store.lookup(key)
                 except Exception:
-                    log.warning("store unavailable on lookup", exc_info=True)
+                    _unavailable("lookup")
                     return UNAVAILABLE
                 if seen is not None:
                     return Outcome("ack", seen[0]) if seen[1] == digest else ID_REUSED
@@ -383,13 +391,13 @@ class Hub:
                     try:
                         await self.catch_up()
                     except Exception:
-                        log.warning("store unavailable on catch-up", exc_info=True)
+                        _unavailable("catch-up")
                         return UNAVAILABLE
                     continue
                 except Duplicate as dup:
                     return Outcome("ack", dup.seq) if dup.digest == digest else ID_REUSED
                 except Exception:
-                    log.warning("store unavailable on append", exc_info=True)
+                    _unavailable("append")
                     return UNAVAILABLE
                 self.ingest(rows)
                 return Outcome("ack", rows[-1]["seq"])
