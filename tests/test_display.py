@@ -71,6 +71,8 @@ class Drive:
         self.run(self.judges[judge].score(case, criteria=criteria(SCORES[case][judge])))
 
     def close(self) -> None:
+        if self.loop.is_closed():
+            return
         for c in (self.host, *self.judges.values()):
             self.run(c.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
@@ -90,7 +92,10 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 def open_page(browser: Any, url: str, width: int, height: int,
               frames: list[str] | None = None) -> Any:
+    """A page at this viewport; script errors land in ``page.errors``."""
     page = browser.new_page(viewport={"width": width, "height": height})
+    page.errors = []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     if frames is not None:
         page.on("websocket", lambda ws: ws.on(
             "framereceived", lambda payload: frames.append(
@@ -168,7 +173,7 @@ def play_case(drive: Drive, page: Any, frames: list[str], audience: Any, aframes
     expect(audience.locator(".latest s.v")).to_have_count(2)
 
 
-def snap(page: Any, path: Path, settle_ms: int = 700) -> None:
+def snap(page: Any, path: Path, settle_ms: int = 500) -> None:
     """A screenshot once the screen's entry animation is over."""
     page.wait_for_timeout(settle_ms)
     page.screenshot(path=str(path))
@@ -183,8 +188,8 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
 
     frames: list[str] = []
     aframes: list[str] = []
-    # speed=3: the reveal's drama, three times faster, keeps the suite quick.
-    page = open_page(browser, f"{hall.base}/display?speed=3", 1920, 1080, frames)
+    # speed=5: the reveal's drama, five times faster, keeps the suite quick.
+    page = open_page(browser, f"{hall.base}/display?speed=5", 1920, 1080, frames)
     audience = open_page(browser, f"{hall.base}/live", 390, 844, aframes)
     drive = Drive(hall.base, hall.tokens())
     try:
@@ -305,6 +310,9 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
         screen_is(page, "welcome")
         # The freshness mark follows the log position.
         expect(page.locator("#stage")).to_have_attribute("data-seq", str(drive.host.seq))
+        expect(el(page, "freshText")).to_contain_text(f"#{drive.host.seq} · 更新")
+        assert page.errors == []
+        assert audience.errors == []
     finally:
         drive.close()
         page.close()
@@ -314,11 +322,12 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
 @pytest.mark.parametrize(("width", "height"), [(1280, 720), (1024, 768)])
 def test_display_scales_to_other_projectors(browser: Any, hall: LiveServer, shots: Path,
                                             width: int, height: int) -> None:
-    from playwright.sync_api import expect
 
     page = open_page(browser, f"{hall.base}/display", width, height)
+    drive = Drive(hall.base, hall.tokens())
     try:
-        expect(page.locator("#stage")).not_to_have_attribute("data-screen", "loading")
+        drive.cmd("show", screen="board", group="a")
+        screen_is(page, "board")
         box = page.locator("#stage").bounding_box()
         scale = min(width / 1920, height / 1080)
         assert box["width"] == pytest.approx(1920 * scale, abs=1)
@@ -327,21 +336,28 @@ def test_display_scales_to_other_projectors(browser: Any, hall: LiveServer, shot
         assert box["y"] >= -0.5
         assert box["x"] + box["width"] <= width + 0.5
         assert box["y"] + box["height"] <= height + 0.5
-        snap(page, shots / f"display-{width}x{height}.png")
+        snap(page, shots / f"display-board-{width}x{height}.png", 1200)
     finally:
+        drive.close()
         page.close()
 
 
-def test_audience_page_in_english(browser: Any, hall: LiveServer) -> None:
+def test_pages_switch_to_english(browser: Any, hall: LiveServer) -> None:
     from playwright.sync_api import expect
 
     page = open_page(browser, f"{hall.base}/live?lang=en", 390, 844)
+    big = open_page(browser, f"{hall.base}/display?lang=en", 1920, 1080)
     try:
         expect(page.locator('[data-i18n="latest"]')).to_have_text("Latest result")
         expect(page.locator('[data-el="lang"]')).to_have_text("中文")
         expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(big.locator('[data-i18n="reconnecting"]')).to_have_text("Reconnecting…")
+        expect(big.locator('[data-el="freshText"]')).to_contain_text("updated")
+        page.locator('[data-el="lang"]').click()
+        expect(page.locator('[data-i18n="latest"]')).to_have_text("最新揭晓")
     finally:
         page.close()
+        big.close()
 
 
 def test_display_says_it_is_reconnecting_and_recovers_after_restart(
@@ -363,7 +379,7 @@ def test_display_says_it_is_reconnecting_and_recovers_after_restart(
         expect(notice).to_be_visible(timeout=8_000)
         shown_after = time.monotonic() - killed
         assert shown_after >= 2.5, "the notice should not flash on a blip"
-        expect(notice).to_have_text("正在重新连接…显示的可能不是最新内容")
+        expect(notice).to_contain_text("正在重新连接…")
         snap(page, shots / "display-reconnecting-1920x1080.png")
 
         server.start()

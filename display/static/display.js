@@ -63,6 +63,9 @@ function renderBetween(s, maps) {
 function renderStage(s, maps) {
   const st = s.stage || {};
   const c = caseOf(maps, st.case);
+  const skipped = st.status === "skipped";
+  setText($.stagePill, skipped ? t("statusSkipped") : t("onStage"));
+  $.timer.hidden = skipped; // a presenter who is absent has no countdown
   setText($.stageGroup, groupName(maps, st.group));
   setText($.stageOrder, st.index ? `${st.index} / ${st.of}` : "");
   setText($.stageTitle, c.title);
