@@ -4,6 +4,7 @@ Redis has (key prefixes, an unreachable server, a restart) and moving whole logs
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -175,3 +176,52 @@ async def test_import_refuses_a_non_empty_store_and_a_broken_log(make: Maker) ->
     with pytest.raises(ValueError, match="broken at event 2"):
         await empty.import_log(broken)
     assert await empty.read(0) == []
+
+
+async def test_primary_with_a_replica_as_docs_operations_says(tmp_path: Path) -> None:
+    """min-replicas-to-write: no replica, no ack (but the store still opens and reads);
+    with the replica online, appends go through and reach it."""
+    need(redis_server_binary() is not None, "redis-server is not installed")
+    primary = RedisServer(tmp_path / "primary").start()
+    replica = RedisServer(tmp_path / "replica")
+    store = open_store(primary.url())
+    await store.open()
+    try:
+        await store.secret("host", make="h")
+        await store.r.config_set("min-replicas-to-write", 1)
+        await store.r.config_set("repl-diskless-sync-delay", 0)  # sync the replica at once
+        await store.close()
+        await store.open()  # a hub restarting while the replica is away
+        assert await store.secret("host", make="other") == "h"
+        with pytest.raises(StoreUnavailable, match="NOREPLICAS"):
+            await store.append(0, [ev(1)], idem=("k", "d"))
+        assert await store.lookup("k") is None
+        replica.start()
+        copy = open_store(replica.url())
+        await copy.open()
+        try:
+            await copy.r.replicaof("127.0.0.1", primary.port)
+            for _ in range(100):
+                info = await store.r.info("replication")
+                if info.get("connected_slaves") == 1 and info["slave0"]["state"] == "online":
+                    break
+                await asyncio.sleep(0.1)
+            for _ in range(30):  # the primary counts a replica once it has acked an offset
+                try:
+                    await store.append(0, [ev(1)], idem=("k", "d"))
+                    break
+                except StoreUnavailable:
+                    await asyncio.sleep(0.2)
+            for _ in range(50):
+                if (await copy.head())[0] == 1:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await store.head())[0] == 1
+            assert await copy.read(0) == await store.read(0)
+            assert await copy.lookup("k") == (1, "d")
+        finally:
+            await copy.close()
+    finally:
+        await store.close()
+        replica.stop()
+        primary.stop()

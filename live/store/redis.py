@@ -17,7 +17,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from live import chain
 from live.store.base import (
@@ -123,11 +125,17 @@ class RedisStore(Store):
         self._append = self._r.register_script(APPEND_LUA)
         self._adopt = self._r.register_script(ADOPT_EPOCH_LUA)
         try:
-            await self.r.set(self.k_epoch, new_epoch(), nx=True)
-            self.epoch = await self.r.get(self.k_epoch) or ""
+            # Read before writing: a primary that refuses writes (no replica) still opens.
+            epoch = await self.r.get(self.k_epoch)
+            if epoch is None:
+                await self.r.set(self.k_epoch, new_epoch(), nx=True)
+                epoch = await self.r.get(self.k_epoch)
+            self.epoch = epoch or ""
         except RedisError as exc:
             await self.close()
-            raise StoreUnavailable(f"Redis at {self._where()} cannot be reached: {exc}") from exc
+            how = ("cannot be reached" if isinstance(exc, RedisConnectionError | RedisTimeoutError)
+                   else "refused")
+            raise StoreUnavailable(f"Redis at {self._where()} {how}: {exc}") from exc
 
     def _where(self) -> str:
         parts = urlsplit(self.url)
@@ -209,9 +217,11 @@ class RedisStore(Store):
 
     async def secret(self, name: str, make: str | None = None) -> str | None:
         try:
-            if make is not None:
+            value = await self.r.hget(self.k_secrets, name)
+            if value is None and make is not None:
                 await self.r.hsetnx(self.k_secrets, name, make)
-            return await self.r.hget(self.k_secrets, name)
+                value = await self.r.hget(self.k_secrets, name)
+            return value
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
