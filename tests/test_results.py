@@ -4,6 +4,7 @@ final, ``live verify`` on an exported JSON, and the printable pages rendered to 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import csv
 import io
@@ -231,7 +232,10 @@ async def _write_store(url: str, f: Final) -> tuple[str, list[dict[str, Any]]]:
 def final_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     tmp = tmp_path_factory.mktemp("results")
     db = tmp / "final.db"
-    epoch, events = asyncio.run(_write_store(f"sqlite:///{db}", scripted_final()))
+    # In a thread: the session's sync Playwright keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        epoch, events = pool.submit(asyncio.run, _write_store(f"sqlite:///{db}",
+                                                              scripted_final())).result()
     return {"db": db, "dir": tmp, "epoch": epoch, "events": events, "head": events[-1]["hash"]}
 
 
