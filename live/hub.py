@@ -291,6 +291,10 @@ class Hub:
 
         A client at the patch's ``prev`` gets the shared frame; one already past it (it joined
         or resynced later) is skipped; one in between gets a fresh snapshot instead."""
+        if self._lock.locked() and schedule:
+            # A write is on its way to the store: give its thread the GIL, fan out after.
+            asyncio.get_running_loop().call_later(0.001, self._drain)
+            return
         budget = FANOUT_CHUNK
         while self._fanout and budget > 0:
             job = self._fanout[0]
