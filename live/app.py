@@ -272,14 +272,16 @@ class Connection:
         if kind == "ping":
             return P.encode({"type": "pong", "server_time": now_ms(), "seq": self.hub.seq})
         if kind == "hello":
-            return await self.rehello(client, frame)
+            await self.rehello(client, frame)
+            return None
         if kind == "score":
             if client.role != "judge" or client.judge is None:
                 raise P.FrameError("forbidden", f"a {client.role} cannot score",
                                    P.CLOSE_FORBIDDEN)
             fid = P.frame_id(frame)
-            args = {k: frame[k] for k in ("case", "criteria", "total") if k in frame}
-            return await self.write(client.judge, "score", args, fid, frame)
+            body: dict[str, Any] = {k: frame[k] for k in ("case", "criteria", "total")
+                                    if k in frame}
+            return await self.write(client.judge, "score", body, fid, frame)
         if kind == "command":
             if client.role != "host":
                 raise P.FrameError("forbidden", f"a {client.role} cannot command the final",

@@ -209,9 +209,9 @@ def _decide_score(contest: Contest, state: FinalState, cmd: Command) -> list[Eve
     judge = cmd.actor
     if not contest.has_judge(judge):  # e.g. the host: only panel judges' scores count
         raise _fail("unknown_judge", f"{judge!r} is not a judge of this contest")
-    case = cmd.args.get("case")
-    if not contest.has_case(case):
-        raise _fail("unknown_case", f"unknown case {case!r}")
+    if not contest.has_case(cmd.args.get("case")):
+        raise _fail("unknown_case", f"unknown case {cmd.args.get('case')!r}")
+    case: str = cmd.args["case"]
     if judge in state.absent:
         raise _fail("judge_absent", "you are marked absent; ask the host")
     if contest.is_recused(judge, case):
@@ -342,9 +342,9 @@ def _absent(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> lis
 
 
 def _move(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
-    case = args.get("case")
-    if not contest.has_case(case):
-        raise _fail("unknown_case", f"unknown case {case!r}")
+    if not contest.has_case(args.get("case")):
+        raise _fail("unknown_case", f"unknown case {args.get('case')!r}")
+    case: str = args["case"]
     if _status(state, case) != "waiting":
         raise _fail("case_not_waiting", f"only a waiting case can move; {case} is "
                     f"{_status(state, case)}")
@@ -502,9 +502,9 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
             state = replace(state, timer=replace(state.timer, running_since=None))
         return state
     if kind == "tie_resolved":
-        group, order = data["group"], tuple(data["order"])
-        kept = tuple(c for c in state.tie_orders.get(group, ()) if c not in order)
-        return replace(state, tie_orders={**state.tie_orders, group: kept + order})
+        group, chosen = data["group"], tuple(data["order"])
+        kept = tuple(c for c in state.tie_orders.get(group, ()) if c not in chosen)
+        return replace(state, tie_orders={**state.tie_orders, group: kept + chosen})
     if kind == "screen":
         return replace(state, screen=data["screen"], screen_group=data["group"])
     if kind == "award_step":
