@@ -140,9 +140,12 @@ def tokens(server: LiveServer) -> dict[str, Any]:
     return server.tokens()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, through Playwright (never `playwright install`)."""
+    """Debian's Chromium, headless, through Playwright (never `playwright install`).
+
+    Module scope: Playwright's sync API marks an event loop as running in the main thread for
+    as long as it is open, which would break every asyncio test that runs after it."""
     need(Path(CHROMIUM).exists(), "Debian chromium is not installed (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
