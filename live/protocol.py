@@ -54,7 +54,21 @@ def parse_frame(text: str) -> dict[str, Any]:
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
         raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'",
                          CLOSE_BAD_FRAME)
+    if "\\u" in text and _lone_surrogate(frame):
+        # "\ud800" is valid JSON but not Unicode: it could be neither hashed, stored nor echoed.
+        raise FrameError("bad_json", "frame holds an unpaired \\u surrogate escape",
+                         CLOSE_BAD_FRAME)
     return frame
+
+
+def _lone_surrogate(frame: dict[str, Any]) -> bool:
+    try:
+        encode(frame).encode()
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        return False
+    return False
 
 
 def frame_id(frame: dict[str, Any]) -> str:
