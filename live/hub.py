@@ -33,7 +33,7 @@ log = logging.getLogger("live.hub")
 
 QUEUE_LIMIT = 256  # frames a client may fall behind before it is dropped to resync
 WRITE_CAP = 512 * 1024  # bytes buffered for a client written to directly before it is dropped
-FANOUT_CHUNK = 256  # audience writes per event-loop turn: judges' frames are served in between
+FANOUT_CHUNK = 64  # audience writes per event-loop turn: judges' frames are served in between
 
 
 def now_ms() -> int:
@@ -113,6 +113,28 @@ class Client:
             self.closed.set()
 
 
+class ClientSet(set[Client]):
+    """Every connected client, and beside them the few that are not audience (judges, host,
+    displays), which ``publish`` serves at once without walking 10,000 phones."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.direct: set[Client] = set()
+
+    def add(self, client: Client) -> None:
+        super().add(client)
+        if not client.bulk:
+            self.direct.add(client)
+
+    def discard(self, client: Client) -> None:
+        super().discard(client)
+        self.direct.discard(client)
+
+    def remove(self, client: Client) -> None:
+        super().remove(client)
+        self.direct.discard(client)
+
+
 @dataclass(eq=False)
 class _FanoutJob:
     """One public patch on its way to the audience; merged with the next while not started."""
@@ -146,7 +168,7 @@ class Hub:
         self._given = contest
         self.contest: Contest = contest  # type: ignore[assignment]  # set for sure in start()
         self.state: FinalState | None = None
-        self.clients: set[Client] = set()
+        self.clients = ClientSet()
         self.presence: dict[str, Presence] = {}
         self._lock = asyncio.Lock()
         self._encoded: dict[str, dict[str, str]] = {}
@@ -261,9 +283,7 @@ class Hub:
         keys = set(self._encoded) if prev != self.seq else set(changes)
         texts = {key: _patch_text(prev, self.seq, changes.get(key, {})) for key in keys}
         frames = {key: ws_frame(text) for key, text in texts.items()}
-        for client in list(self.clients):
-            if client.bulk:
-                continue
+        for client in list(self.clients.direct):
             text = texts.get(client.view_key)
             if text is not None:
                 client.push(text, frames[client.view_key])
@@ -299,7 +319,7 @@ class Hub:
         while self._fanout and budget > 0:
             job = self._fanout[0]
             if job.targets is None:
-                job.targets = [c for c in self.clients if c.bulk]
+                job.targets = list(self.clients.difference(self.clients.direct))
                 job.text = _patch_text(job.prev, job.seq, job.changed)
                 job.frame = ws_frame(job.text)
             text, frame, prev, seq = job.text, job.frame, job.prev, job.seq
