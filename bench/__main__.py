@@ -38,12 +38,13 @@ def main() -> None:
     def log(msg: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s load {loadavg()}] {msg}", flush=True)
 
-    gen = Generator(OUT)
+    gen = Generator(OUT)  # audience sockets
+    agen = Generator(OUT, "gen-actors")  # host, display, judges
     loads = []
     try:
         if "s2" in args.only:
             log("scenario 2: score-to-screen, 15 judges, 1 display, N audience (one hub, SQLite FULL)")
-            results["s2"] = scenarios.score_to_screen(gen, OUT, ns, cases=2 if q else 3,
+            results["s2"] = scenarios.score_to_screen(gen, agen, OUT, ns, cases=2 if q else 3,
                                                       reps=3 if q else 6, log=log)
             loads.append(loadavg())
             payload = next(r["payload"] for row in results["s2"]["rows"]  # type: ignore[index]
@@ -53,7 +54,7 @@ def main() -> None:
         if "s3" in args.only:
             log("scenario 3: fan-out beside peers, same payload")
             peer_ns = [300] if q else [1000, 5000, 10000]
-            results["s3_before"] = scenarios.hub_before(gen, OUT, peer_ns, 3 if q else 6, log)
+            results["s3_before"] = scenarios.hub_before(gen, agen, OUT, peer_ns, 3 if q else 6, log)
             results["s3"] = scenarios.peers(gen, OUT, OUT / "payload.json", peer_ns, 3 if q else 6, log)
             loads.append(loadavg())
         if "s4" in args.only:
@@ -64,10 +65,11 @@ def main() -> None:
         if "s5" in args.only:
             log("scenario 5: scale-out on Redis")
             configs = [(1, 300), (2, 600)] if q else [(1, 10000), (2, 20000)]
-            results["s5"] = scenarios.scale_out(gen, OUT, configs, 2 if q else 3, log)
+            results["s5"] = scenarios.scale_out(gen, agen, OUT, configs, 2 if q else 3, log)
             loads.append(loadavg())
     finally:
         gen.stop()
+        agen.stop()
     results["seconds"] = time.monotonic() - started
     results["loads"] = loads
     results["load_after"] = loadavg()

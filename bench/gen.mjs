@@ -139,7 +139,7 @@ async function arm({ marker, timeout = 30000 }) {
 async function collect() {
   const out = await pending;
   pending = null;
-  return { n: out.n, got: out.got, abs: out.abs };
+  return { n: out.n, got: out.got, abs: out.abs, payload: out.payload };
 }
 
 async function fanout({ reps, marker, timeout = 30000, pause = 300 }) {

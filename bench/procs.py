@@ -60,7 +60,10 @@ class Server:
                  env: dict[str, str] | None = None) -> None:
         self.name, self.port = name, port
         self.log = log.open("w")
-        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        # Another checkout's code runs from its own directory: ``python -c`` puts the working
+        # directory ahead of PYTHONPATH on sys.path.
+        cwd = (env or {}).get("PYTHONPATH", ROOT)
+        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(env or {})})
         wait_port(port, self.proc)
 

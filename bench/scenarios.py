@@ -61,6 +61,7 @@ def _reveal(gen: Generator, hubs: list[Any], case: str,
         c = g("collect")
         r["n"] += c["n"]
         r["got"] += c["got"]
+        r["payload"] = r.get("payload") or c.get("payload")
         lat = sorted(lat + [t - r["t0abs"] for t in c["abs"]])
     cpu = sum(h.cpu() for h in hubs) - cpu0
     return {"n": r["n"], "got": r["got"], "first": lat[0] if lat else None,
@@ -68,16 +69,19 @@ def _reveal(gen: Generator, hubs: list[Any], case: str,
             "payload": r.get("payload")}
 
 
-def score_to_screen(gen: Generator, out: Path, ns: list[int], cases: int, reps: int,
-                    log: Any) -> dict[str, Any]:
-    """Scenario 2 (and the hub's row of scenario 3, and memory per idle connection)."""
+def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], cases: int,
+                    reps: int, log: Any) -> dict[str, Any]:
+    """Scenario 2 (and the hub's row of scenario 3, and memory per idle connection).
+
+    Host, display and judges live in their own generator process (``agen``), so that an ack is
+    not timed behind the 10,000 audience messages the other process is busy reading."""
     store = f"sqlite:///{out / 's2-full.db'}"
     tok = tokens(store)
     hub = start_hub(store, out, "hub-s2")
     ids = case_ids()
     rows = []
     try:
-        gen("actors", url=ws_url(hub.port), host=tok["host"], judges=tok["judges"])
+        agen("actors", url=ws_url(hub.port), host=tok["host"], judges=tok["judges"])
         time.sleep(0.5)
         rss0 = hub.rss()
         for n in ns:
@@ -89,14 +93,14 @@ def score_to_screen(gen: Generator, out: Path, ns: list[int], cases: int, reps: 
             reveals = []
             for _ in range(cases):
                 case = next(ids)
-                c = gen("case", case=case, spread=1000)
+                c = agen("case", case=case, spread=1000)
                 acks += c["acks"]
                 display += c["display"]
-                reveals.append(_reveal(gen, [hub], case))
+                reveals.append(_reveal(agen, [hub], case, [gen]))
             # Extra reveals of the last case (undo, reveal again) for the fan-out comparison.
             for _ in range(reps - cases if n == max(ns) else 0):
-                gen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
-                reveals.append(_reveal(gen, [hub], case))
+                agen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
+                reveals.append(_reveal(agen, [hub], case, [gen]))
             row = {"n": n, "connect_ms": connect["ms"], "failed": connect.get("failed", 0),
                    "rss": rss, "rss0": rss0, "acks": acks, "ack": summary(acks),
                    "display": display, "disp": summary(display), "reveals": reveals}
@@ -108,12 +112,13 @@ def score_to_screen(gen: Generator, out: Path, ns: list[int], cases: int, reps: 
                 f"got {[r['got'] for r in reveals]} of {n}, RSS {rss / 2**20:.0f} MiB")
     finally:
         gen("close")
-        gen("close_actors")
+        agen("close_actors")
         hub.stop()
     return {"rows": rows}
 
 
-def hub_before(gen: Generator, out: Path, ns: list[int], reps: int, log: Any) -> dict[str, Any]:
+def hub_before(gen: Generator, agen: Generator, out: Path, ns: list[int], reps: int,
+               log: Any) -> dict[str, Any]:
     """The hub's own fan-out before the change (per-client queue and writer task), same run."""
     found = checkout_before(out)
     if found is None:
@@ -126,7 +131,7 @@ def hub_before(gen: Generator, out: Path, ns: list[int], reps: int, log: Any) ->
     rows = []
     ids = case_ids()
     try:
-        gen("actors", url=ws_url(hub.port), host=tok["host"], judges=tok["judges"])
+        agen("actors", url=ws_url(hub.port), host=tok["host"], judges=tok["judges"])
         time.sleep(0.5)
         rss0 = hub.rss()
         for n in ns:
@@ -134,11 +139,11 @@ def hub_before(gen: Generator, out: Path, ns: list[int], reps: int, log: Any) ->
             time.sleep(1.0)
             rss = hub.rss()
             case = next(ids)
-            acks = gen("case", case=case, spread=1000)["acks"]
-            reveals = [_reveal(gen, [hub], case)]
+            acks = agen("case", case=case, spread=1000)["acks"]
+            reveals = [_reveal(agen, [hub], case, [gen])]
             for _ in range((reps if n == max(ns) else max(2, reps // 2)) - 1):
-                gen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
-                reveals.append(_reveal(gen, [hub], case))
+                agen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
+                reveals.append(_reveal(agen, [hub], case, [gen]))
             rows.append({"n": n, "connect_ms": connect["ms"], "failed": connect["failed"],
                          "cpu": sum(r["cpu"] for r in reveals), "reveals": reveals, "rss": rss,
                          "rss0": rss0, "ack": summary(acks)})
@@ -147,7 +152,7 @@ def hub_before(gen: Generator, out: Path, ns: list[int], reps: int, log: Any) ->
                 f"got {[r['got'] for r in reveals]}")
     finally:
         gen("close")
-        gen("close_actors")
+        agen("close_actors")
         hub.stop()
     return {"rev": rev, "rows": rows}
 
@@ -256,27 +261,27 @@ def redis_fsync(log: Any) -> dict[str, Any]:
     return {"table": done.stdout}
 
 
-def scale_out(gen: Generator, out: Path, configs: list[tuple[int, int]], cases: int,
+def scale_out(gen: Generator, agen: Generator, out: Path, configs: list[tuple[int, int]], cases: int,
               log: Any) -> dict[str, Any]:
     """Scenario 5: hub processes on one Redis; the generator spreads audience sockets over them."""
     results = []
     helper = Generator(out, "gen2")
     try:
         for hubs_n, n in configs:
-            results.append(_scale_out_one(gen, helper, out, hubs_n, n, cases, log))
+            results.append(_scale_out_one(gen, agen, helper, out, hubs_n, n, cases, log))
     finally:
         helper.stop()
     return {"rows": results}
 
 
-def _scale_out_one(gen: Generator, helper: Generator, out: Path, hubs_n: int, n: int, cases: int,
-                   log: Any) -> dict[str, Any]:
+def _scale_out_one(gen: Generator, agen: Generator, helper: Generator, out: Path, hubs_n: int,
+                   n: int, cases: int, log: Any) -> dict[str, Any]:
     redis = Redis(out / f"redis-{hubs_n}-{n}", appendfsync="always")
     hubs = []
     try:
         tok = tokens(redis.url())
         hubs = [start_hub(redis.url(), out, f"hub-s5-{hubs_n}x{n}-{i}") for i in range(hubs_n)]
-        gen("actors", url=ws_url(hubs[0].port), host=tok["host"], judges=tok["judges"])
+        agen("actors", url=ws_url(hubs[0].port), host=tok["host"], judges=tok["judges"])
         rss0 = [h.rss() for h in hubs]
         # One generator per hub (a process holds at most ~19,000 sockets here).
         gens = [gen, helper][:hubs_n]
@@ -291,8 +296,8 @@ def _scale_out_one(gen: Generator, helper: Generator, out: Path, hubs_n: int, n:
         reveals = []
         for _ in range(cases):
             case = next(ids)
-            acks += gen("case", case=case, spread=1000)["acks"]
-            reveals.append(_reveal(gen, hubs, case, gens[1:]))
+            acks += agen("case", case=case, spread=1000)["acks"]
+            reveals.append(_reveal(agen, hubs, case, gens))
         row = {"hubs": hubs_n, "n": n, "connect_ms": connect["ms"], "failed": connect["failed"],
                "rss0": rss0, "rss": rss, "ack": summary(acks), "acks": acks, "reveals": reveals}
         log(f"  {hubs_n} hub(s), N={n}: reveal->last "
@@ -304,7 +309,7 @@ def _scale_out_one(gen: Generator, helper: Generator, out: Path, hubs_n: int, n:
     finally:
         gen("close")
         helper("close")
-        gen("close_actors")
+        agen("close_actors")
         for h in hubs:
             h.stop()
         redis.stop()
