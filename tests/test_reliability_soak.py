@@ -145,7 +145,7 @@ async def test_soak_thousand_phones(tmp_path: Path) -> None:
     assert wave_sock <= base_sock, figures
     # The log's state and its encoded views stay in memory (they are the final); connections
     # must not: a second wave of phones leaves RSS where the first left it (allocator slack).
-    assert end_rss - base_rss <= 40_000, figures
+    assert end_rss - base_rss <= 10_000 + 40 * PHONES, figures
     assert wave_rss - end_rss <= max(4_000, end_rss // 20), figures
 
 
