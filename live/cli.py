@@ -52,10 +52,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except (ValueError, ImportError) as exc:
         print(f"{source}: {exc}", file=sys.stderr)
         return 1
-    path = getattr(store, "path", None)  # an SQLite file: never create one by verifying it
+    path = getattr(store, "path", None)  # an SQLite file: never create or change it
     if isinstance(path, Path) and not path.is_file():
         print(f"{source}: no such file", file=sys.stderr)
         return 1
+    if hasattr(store, "readonly"):
+        store.readonly = True
     try:
         epoch, events = asyncio.run(_read_log(store))
     except Exception as exc:  # not a log at all (e.g. not an SQLite file): say so, no traceback

@@ -343,3 +343,25 @@ def test_verify_events_names_events_added_after_the_published_head(tmp_path: Pat
 def test_replayed_contest_matches_the_original(played: Final) -> None:
     again = parse_contest(json.loads(json.dumps(contest_data(played.contest))))
     assert again == played.contest
+
+
+def test_verify_leaves_the_file_untouched(tmp_path: Path) -> None:
+    """Verifying is reading: the file's bytes stay as they were and nothing is journalled."""
+    import hashlib
+    import subprocess
+    import sys
+
+    db = tmp_path / "final.db"
+    mini = Path(__file__).with_name("data") / "mini.yaml"
+    made = subprocess.run([sys.executable, "-m", "live", "tokens", "--store", str(db),
+                           "--contest", str(mini)], capture_output=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    # A copy in rollback-journal mode: a writer would switch it back to WAL (header bytes).
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA journal_mode=DELETE")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    out = subprocess.run([sys.executable, "-m", "live", "verify", str(db)], capture_output=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    assert not (tmp_path / "final.db-wal").exists()

@@ -43,6 +43,7 @@ class SQLiteStore(Store):
             raise ValueError(f"synchronous must be one of {SYNC_MODES}")
         self.path = Path(path)
         self.synchronous = synchronous
+        self.readonly = False  # set by readers such as `live verify`: never touch the file
         self.epoch = ""
         self._db: sqlite3.Connection | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="live-sqlite")
@@ -63,6 +64,9 @@ class SQLiteStore(Store):
 
     async def open(self) -> None:
         def connect() -> sqlite3.Connection:
+            if self.readonly:
+                return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
+                                       isolation_level=None, check_same_thread=False)
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
