@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 AGGREGATION_METHODS = ("trimmed_mean", "mean", "median")
+RESERVED_ACTORS = ("host", "system")  # actors in the event log; a judge id must differ
 ID_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -366,6 +367,9 @@ def parse_contest(data: Any, source: str = "") -> Contest:
     rec_rows = _list_of(ck, top.get("recusals", []), "recusals", RECUSAL_SPEC)
     _unique_ids(ck, groups_rows, "key", "group")
     _unique_ids(ck, judge_rows, "id", "judge")
+    for path, row in judge_rows:
+        if str(row.get("id", "")).lower() in RESERVED_ACTORS:
+            ck.add(f"{path}.id", f"{row['id']!r} is reserved for the log's own actors")
     _unique_ids(ck, case_rows, "id", "case")
     if "groups" in top and not top["groups"]:
         ck.add("groups", "must list at least one group")

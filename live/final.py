@@ -338,7 +338,14 @@ def _absent(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> lis
     judge = _judge_arg(contest, args.get("judge"))
     if judge in state.absent:
         raise _fail("already_absent", f"{judge} is already marked absent")
-    return [{"type": "judge_absent", "data": {"judge": judge, "reason": reason}}]
+    events: list[Event] = [{"type": "judge_absent", "data": {"judge": judge, "reason": reason}}]
+    case = state.current
+    if contest.auto_close and case and _status(state, case) == "scoring":
+        # The absent judge may have been the last one the case was waiting for.
+        waiting = set(expected_judges(contest, state, case)) - {judge}
+        if waiting <= set(state.cases[case].scores):
+            events.append({"type": "closed", "data": {"case": case, "auto": True}})
+    return events
 
 
 def _move(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:

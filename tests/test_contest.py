@@ -140,6 +140,7 @@ BAD: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
     ("case-not-a-mapping", _set(["cases", 4], "dev-05"), [("cases[4]", "must be a mapping")]),
     ("duplicate-case-id", _dup_case, [("cases[3].id", "duplicate case id 'dev-02'")]),
     ("duplicate-judge-id", _dup_judge, [("judges[2].id", "duplicate judge id 'j1'")]),
+    ("reserved-judge-id", _set(["judges", 3, "id"], "host"), [("judges[3].id", "reserved")]),
     ("bad-id-characters", _set(["cases", 0, "id"], "dev 01"), [("cases[0].id", "letters, digits")]),
     ("unknown-group", _set(["cases", 7, "group"], "nope"), [("cases[7].group", "unknown group 'nope'")]),
     ("rubric-max-zero", _set(["rubric", 1, "max"], 0), [("rubric[1].max", "greater than 0")]),

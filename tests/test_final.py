@@ -312,6 +312,16 @@ def test_auto_close_does_not_wait_for_absent_or_recused_judges() -> None:
     assert [e["type"] for e in f.score("j4", "c2", "5", "10")] == ["scored", "closed"]
 
 
+def test_marking_the_last_missing_judge_absent_auto_closes() -> None:
+    f = Final(mini_contest(auto_close=True))
+    s_open(f)
+    for judge in ("j1", "j2", "j3", "j4"):
+        f.score(judge, "c1", "5", "10")
+    events = f.host("absent", judge="j5", reason="left early")
+    assert [e["type"] for e in events] == ["judge_absent", "closed"]
+    assert case_status(f, "c1") == "closed"
+
+
 def test_no_auto_close_unless_configured() -> None:
     f = Final()
     s_open(f)

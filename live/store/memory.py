@@ -42,7 +42,7 @@ class MemoryStore(Store):
         return rows
 
     async def read(self, since: int = 0) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._events[since:])
+        return copy.deepcopy(self._events[max(0, since):])
 
     async def lookup(self, key: str) -> tuple[int, str] | None:
         return self._ids.get(key)
