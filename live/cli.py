@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from live.contest import DEMO_PATH, ContestError, load_contest
-from live.store import Store, open_store
+from live.store import open_store, read_log
 from live.verify import results_text, verify_events
 
 
@@ -33,14 +33,6 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _read_log(store: Store) -> tuple[str, list[dict]]:
-    await store.open()
-    try:
-        return store.epoch, await store.read(0)
-    finally:
-        await store.close()
-
-
 def cmd_verify(args: argparse.Namespace) -> int:
     source = args.log
     if source.endswith(".json") and Path(source).is_file():
@@ -56,10 +48,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if isinstance(path, Path) and not path.is_file():
         print(f"{source}: no such file", file=sys.stderr)
         return 1
-    if hasattr(store, "readonly"):
-        store.readonly = True
     try:
-        epoch, events = asyncio.run(_read_log(store))
+        epoch, events = asyncio.run(read_log(store))
     except Exception as exc:  # not a log at all (e.g. not an SQLite file): say so, no traceback
         print(f"{source}: cannot read the log: {exc}", file=sys.stderr)
         return 1

@@ -548,17 +548,6 @@ def verify_export(path: Path) -> int:
 # --- live export ---
 
 
-async def read_log(url: str) -> tuple[str, list[dict[str, Any]]]:
-    from live.store import open_store
-
-    store = open_store(url)
-    await store.open()
-    try:
-        return store.epoch, await store.read(0)
-    finally:
-        await store.close()
-
-
 def cmd_export(args: argparse.Namespace) -> int:
     from live.cli import store_url
 
@@ -573,6 +562,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
         print(f"live export: no store at {url}", file=sys.stderr)
         return 1
+    from live.store import read_log
+
     epoch, events = asyncio.run(read_log(url))
     try:
         export = build_export(epoch, events)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from live.store.base import Conflict, Duplicate, LogDump, NewEvent, Store, StoreUnavailable
 
-__all__ = ["Conflict", "Duplicate", "LogDump", "NewEvent", "Store", "StoreUnavailable", "open_store"]
+__all__ = ["Conflict", "Duplicate", "LogDump", "NewEvent", "Store", "StoreUnavailable", "open_store",
+           "read_log"]
 
 
 def open_store(url: str) -> Store:
@@ -26,3 +29,17 @@ def open_store(url: str) -> Store:
 
         return RedisStore.from_url(url)
     raise ValueError(f"unknown store URL {url!r}: use sqlite:///path.db, memory:// or redis://")
+
+
+async def read_log(store: Store | str) -> tuple[str, list[dict[str, Any]]]:
+    """A whole log and its epoch, for readers (verify, export): an SQLite file is opened
+    read-only, so reading it never changes it."""
+    if isinstance(store, str):
+        store = open_store(store)
+    if hasattr(store, "readonly"):
+        store.readonly = True
+    await store.open()
+    try:
+        return store.epoch, await store.read(0)
+    finally:
+        await store.close()
