@@ -237,7 +237,7 @@ async function runCase({ case: caseId, spread = 1000, timeout = 30000 }) {
   await Promise.race([seenAll, sleep(timeout)]);
   display.onPatch = null;
   await mustAck(host, "close", {});
-  await sleep(200);
+  await sleep(1000); // the host reveals a moment after closing; let the audience catch up first
   return { acks, display: [...seen.values()] };
 }
 

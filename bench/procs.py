@@ -62,7 +62,7 @@ class Server:
         self.log = log.open("w")
         # Another checkout's code runs from its own directory: ``python -c`` puts the working
         # directory ahead of PYTHONPATH on sys.path.
-        cwd = (env or {}).get("PYTHONPATH", ROOT)
+        cwd = (env or {}).get("PYTHONPATH", ROOT)  # (hubproc.py is run by path, so this holds)
         self.proc = subprocess.Popen(args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
                                      env={**os.environ, **(env or {})})
         wait_port(port, self.proc)
@@ -99,11 +99,22 @@ def start_hub(store: str, out: Path, name: str = "hub", code_dir: Path | None = 
     """The real server path (``live serve``'s run_server), with warning-level logs so that
     10,000 hellos do not write 10,000 log lines. ``code_dir``: run another checkout's ``live``."""
     port = free_port()
-    code = ("import sys; from live.contest import load_contest; from live.serve_cli import run_server;"
-            "run_server(load_contest(sys.argv[1]), sys.argv[2], '127.0.0.1', int(sys.argv[3]), [],"
-            " log_level='warning')")
-    return Server(name, [sys.executable, "-c", code, str(CONTEST), store, str(port)], port,
-                  out / f"{name}-{port}.log", {"PYTHONPATH": str(code_dir)} if code_dir else None)
+    env = {"LIVE_BENCH_GC": str(out / f"{name}-gc.jsonl")}
+    if code_dir:
+        env["PYTHONPATH"] = str(code_dir)
+    server = Server(name, [sys.executable, str(BENCH / "hubproc.py"), str(CONTEST), store, str(port)],
+                    port, out / f"{name}-{port}.log", env)
+    server.gc_log = out / f"{name}-gc.jsonl"  # type: ignore[attr-defined]
+    return server
+
+
+def gc_pauses(server: Server, since: float = 0.0, until: float = float("inf")) -> list[float]:
+    """Full-collection pauses (ms) the hub recorded between two wall-clock times."""
+    path: Path = server.gc_log  # type: ignore[attr-defined]
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return [r["ms"] for r in rows if since <= r["at"] <= until]
 
 
 BEFORE = "5e5da16~1"  # the hub before the fan-out change, measured beside it in every run

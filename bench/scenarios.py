@@ -21,6 +21,7 @@ from bench.procs import (
     Generator,
     Redis,
     checkout_before,
+    gc_pauses,
     start_hub,
     start_peer,
     tokens,
@@ -85,8 +86,10 @@ def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], c
         time.sleep(0.5)
         rss0 = hub.rss()
         for n in ns:
+            t_connect = time.time()
             connect = gen("subscribe", kind="live", urls=[ws_url(hub.port)], n=n) if n else {"ms": 0}
             time.sleep(1.0)
+            t_cases = time.time()
             rss = hub.rss()
             acks: list[float] = []
             display: list[float] = []
@@ -102,6 +105,8 @@ def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], c
                 agen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
                 reveals.append(_reveal(agen, [hub], case, [gen]))
             row = {"n": n, "connect_ms": connect["ms"], "failed": connect.get("failed", 0),
+                   "gc_connect": gc_pauses(hub, t_connect, t_cases),
+                   "gc_cases": gc_pauses(hub, t_cases, time.time()),
                    "rss": rss, "rss0": rss0, "acks": acks, "ack": summary(acks),
                    "display": display, "disp": summary(display), "reveals": reveals}
             rows.append(row)
