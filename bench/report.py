@@ -70,14 +70,19 @@ def _plot_hist(path: Path, series: list[tuple[str, list[float]]], title: str) ->
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
-    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(8, 4.6), dpi=110)
     data = [lat for _, lat in series]
     ax.boxplot(data, whis=(1, 99), showfliers=True, flierprops={"markersize": 3})
-    ax.set_xticks(range(1, len(series) + 1), [label for label, _ in series], fontsize=8)
+    ax.set_xticks(range(1, len(series) + 1), [label for label, _ in series], fontsize=8,
+                  rotation=25, ha="right")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.tick_params(axis="y", which="minor", labelsize=7)
     ax.set_ylabel("milliseconds (log scale)")
-    ax.set_title(title, fontsize=11)
+    ax.set_title(f"{title}\nbox: quartiles and median; whiskers: p1–p99; dots: beyond", fontsize=10)
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(path)
@@ -313,9 +318,10 @@ def write(r: dict[str, Any], docs: Path) -> Path:
           f"{top:,} idle audience sockets that have their snapshot: {base['rss'] / 2**20:.0f} → "
           f"{hub_top['rss'] / 2**20:.0f} MiB, **{per_conn / 1024:.1f} KiB per connection**"
           + (f" (the hub before the change: {before_conn / 1024:.1f} KiB)" if before_conn else "")
-          + ". That is uvicorn's protocol object and its parser, the Starlette WebSocket, the "
-          "connection's two tasks (reader, close-watch) and the socket buffers the kernel does "
-          "not count here.\n")
+          + ". Per connection that is uvicorn's protocol and its parser, Starlette's WebSocket, "
+          "the hub's Connection and Client, and three tasks (uvicorn's, the reader, the "
+          "close-watch); the old design had a writer task and a queue more. Kernel socket "
+          "buffers are not in the RSS.\n")
 
     w(DESIGN.format(**_design_numbers(r, rows3, top, ws_by_n)))
     if before.get("rows"):
@@ -349,7 +355,19 @@ def _design_numbers(r: dict[str, Any], rows3: dict[str, list[dict[str, Any]]], t
         row = at(name)
         return ms(_dps(row["reveals"], row["cpu"]), 0) if row else "–"
 
-    return {"before_rev": next((k.split("(")[1].rstrip(")") for k in rows3 if k.startswith("hub before")),
+    def ratio(a: str, b: str, use_dps: bool = False) -> str:
+        ra, rb = at(a), at(b)
+        if not ra or not rb:
+            return "–"
+        if use_dps:
+            da, db = _dps(ra["reveals"], ra["cpu"]), _dps(rb["reveals"], rb["cpu"])
+            return f"{da / db:.1f}" if da and db else "–"
+        la, lb = _last(ra["reveals"]), _last(rb["reveals"])
+        return f"{la / lb:.1f} ×" if la and lb else "–"
+
+    return {"psio_ratio": ratio("python-socketio", "hub (this"),
+            "psio_cpu": ratio("hub (this", "python-socketio", use_dps=True),
+            "before_rev": next((k.split("(")[1].rstrip(")") for k in rows3 if k.startswith("hub before")),
                                "?"),
             "hub_last": last("hub (this"), "before_last": last("hub before"),
             "queue_last": last("Starlette"), "ws_last": last("Node ws"),
@@ -376,8 +394,9 @@ What changed (in `live/hub.py` and `live/app.py`), one measured step at a time:
    the bytes with one synchronous `transport.write` (`DirectWriter`): no task, no await, no
    per-client framing. Every frame of a connection goes through `Client.push` in call order, so
    welcome, snapshot and patches stay in seq order. Other servers (and Starlette's TestClient)
-   keep the bounded queue and writer task. This cut the CPU per delivery about five-fold and
-   halved the time to the last receive; it did not fix the acks: with 10,000 sockets they still
+   keep the bounded queue and writer task. This is where the fan-out gain comes from (this run,
+   at {top}: {before_dps} → {hub_dps} deliveries per CPU-second, {before_last} → {hub_last} ms
+   to the last receive). On its own it did not fix the acks: with 10,000 sockets they still
    took 100–750 ms during development, because the SQLite thread waited for the GIL while the
    event loop was writing.
 2. **Judges and the big screen first.** Judges, host and displays get each patch at once (the
@@ -405,6 +424,10 @@ Where the targets are missed, and why (see Targets for this run's figures):
   frame waits for the chunk being written and, above all, the hub, the generator reading 10,000
   sockets and the other engineers' test suites share 2 cores. None of that tail comes from
   garbage collection during the cases (see the GC column).
+* **Ten times python-socketio.** python-socketio's time to the last of {top} is steady from
+  run to run (about 1.5–1.9 s here); the hub's moves with the machine, so the time ratio came out
+  between about 6 and 12 over the runs made while writing this, and {psio_ratio} in this one. By
+  server CPU per delivery, the steadier measure, the hub is {psio_cpu} times as efficient.
 * **Time ratios at {top}.** On this shared machine the time to the last receive moves by tens
   of percent between runs for every server (Node `ws` itself spans about 130–200 ms over the
   runs made while writing this); CPU per delivery is the steadier figure.
