@@ -126,7 +126,7 @@ class ClientSet(set[Client]):
         if not client.bulk:
             self.direct.add(client)
 
-    def discard(self, client: Client) -> None:
+    def discard(self, client: object) -> None:
         super().discard(client)
         self.direct.discard(client)
 
