@@ -34,6 +34,8 @@ STATIC = Path(__file__).with_name("static")
 SURFACES = ("judge_pad", "display", "console")
 RATE = 20.0  # frames per second a client may sustain
 BURST = 60.0
+HOST_RATE = 100.0
+HOST_BURST = 200.0
 
 
 def uvicorn_options() -> dict[str, Any]:
@@ -116,6 +118,7 @@ class Connection:
         self.hub, self.ws = hub, ws
         self.client: Client | None = None
         self.bucket = Bucket()
+        self.token: object = None
         self.peer = f"{ws.client.host}:{ws.client.port}" if ws.client else "?"
 
     async def close(self, code: int, error: tuple[str, str] | None = None) -> None:
@@ -204,6 +207,9 @@ class Connection:
                     raise P.FrameError("bad_token", "wrong or missing judge token",
                                        P.CLOSE_BAD_TOKEN)
         hub = self.hub
+        self.token = frame.get("token")
+        if role == "host":  # one trusted client that may click fast; judges and screens less
+            self.bucket = Bucket(HOST_RATE, HOST_BURST)
         client = Client(role, self.ws.send_text, judge, write=DirectWriter.of(self.ws))
         # No await between joining and queueing the snapshot: no patch can slip in between.
         client.push(P.encode(self.welcome(client, since)))
@@ -226,6 +232,7 @@ class Connection:
                   else tokens.judge_for(frame.get("token")) == client.judge)
             if not ok:
                 raise P.FrameError("bad_token", "wrong token", P.CLOSE_BAD_TOKEN)
+            self.token = frame.get("token")
         client.push(P.encode(self.welcome(client, P.since_of(frame))))
         client.push(self.hub.snapshot(client.view_key))
         client.seq = self.hub.seq
@@ -306,10 +313,20 @@ class Connection:
             return None
         raise P.FrameError("unknown_type", f"unknown frame type {kind!r}")
 
+    async def still_valid(self, actor: str) -> None:
+        """A rotated token stops a connection that signed in with the old one (within a
+        second: the tokens are re-read at most once a second on this path)."""
+        tokens = await self.hub.tokens(max_age=1.0)
+        ok = tokens.is_host(self.token) if actor == "host" else tokens.judge_for(self.token) == actor
+        if not ok:
+            raise P.FrameError("bad_token", "this token was replaced; sign in again",
+                               P.CLOSE_BAD_TOKEN)
+
     async def write(self, actor: str, action: str, args: dict[str, Any], fid: str,
                     frame: dict[str, Any]) -> str:
         if P.has_bad_number(args):
             raise P.FrameError("bad_value", "numbers must be finite", id_=fid)
+        await self.still_valid(actor)
         outcome = await self.hub.submit(actor, action, args, fid, P.body_digest(frame))
         if outcome.code == "ack":
             return P.encode({"type": "ack", "id": fid, "seq": outcome.seq})

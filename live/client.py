@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 
 class Refused(Exception):
@@ -99,6 +100,8 @@ class HubClient:
                     self._pending.pop(fid).set_result(frame)
                 async with self._changed:
                     self._changed.notify_all()
+        except ConnectionClosed:
+            pass  # the close code stays readable on self.ws.close_code
         finally:
             for fut in self._pending.values():
                 if not fut.done():

@@ -177,6 +177,7 @@ class Hub:
         self._fanout: deque[_FanoutJob] = deque()
         self._draining = False
         self._tokens: Tokens | None = None
+        self._tokens_at = 0.0
         self.started = False
 
     # --- life cycle ---
@@ -219,11 +220,15 @@ class Hub:
             client.closed.set()
         await self.store.close()
 
-    async def tokens(self) -> Tokens:
-        """The tokens as stored now (another process may rotate one); while the store is
-        unreachable, the last ones read, so clients can still reconnect and be told."""
+    async def tokens(self, max_age: float = 0.0) -> Tokens:
+        """The tokens as stored now (another process may rotate one), or as read less than
+        ``max_age`` seconds ago; while the store is unreachable, the last ones read, so
+        clients can still reconnect and be told."""
+        if self._tokens is not None and time.monotonic() - self._tokens_at < max_age:
+            return self._tokens
         try:
             self._tokens = await load_tokens(self.store, self.contest)
+            self._tokens_at = time.monotonic()
         except StoreUnavailable:
             if self._tokens is None:
                 raise

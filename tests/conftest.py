@@ -19,7 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import hypothesis  # noqa: F401  (imported early: see below)
 import pytest
+
+# hypothesis's pytest plugin imports hypothesis lazily at the very end of a session, deep in
+# pluggy's stack, where CPython 3.11.7's compiler can fail ("AST constructor recursion depth
+# mismatch") while pytest rewrites it. Importing it here, at a shallow depth, avoids that.
 
 DATA = Path(__file__).with_name("data")
 MINI = DATA / "mini.yaml"
