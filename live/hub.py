@@ -148,10 +148,6 @@ class _FanoutJob:
     frame: bytes = b""
 
 
-def _encode_sections(view: Mapping[str, Any]) -> dict[str, str]:
-    return {name: P.encode(value) for name, value in view.items()}
-
-
 def _patch_text(prev: int, seq: int, changed: Mapping[str, str]) -> str:
     body = ",".join(f"{json.dumps(k)}:{v}" for k, v in changed.items())
     return f'{{"type":"patch","prev":{prev},"seq":{seq},"set":{{{body}}}}}'
@@ -309,7 +305,6 @@ class Hub:
             except RuntimeError:  # no event loop (a synchronous caller): deliver right away
                 while self._draining:
                     self._drain(schedule=False)
-
 
     def _drain(self, schedule: bool = True) -> None:
         """Write up to FANOUT_CHUNK audience frames, then yield to the event loop.
