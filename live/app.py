@@ -39,8 +39,9 @@ HOST_BURST = 200.0
 
 
 def uvicorn_options() -> dict[str, Any]:
-    """Server settings the protocol relies on: 64 KiB frames, no compression, keepalive."""
-    return {"ws_max_size": P.MAX_FRAME, "ws_per_message_deflate": False,
+    """Server settings the protocol relies on: 64 KiB frames, no compression, keepalive, and
+    the sans-I/O WebSocket protocol that the direct fan-out writes to (``DirectWriter``)."""
+    return {"ws": "websockets-sansio", "ws_max_size": P.MAX_FRAME, "ws_per_message_deflate": False,
             "ws_ping_interval": 20.0, "ws_ping_timeout": 20.0, "lifespan": "on"}
 
 
@@ -374,6 +375,8 @@ def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.d
     async def healthz(request: Request) -> Response:
         return JSONResponse({"ok": hub.started, "seq": hub.seq if hub.started else None,
                              "epoch": store.epoch, "clients": len(hub.clients),
+                             # clients on the direct fan-out path (the rest use a queue)
+                             "direct": sum(c.write is not None for c in hub.clients),
                              "pid": os.getpid()})  # which worker answered
 
     async def public(request: Request) -> Response:
