@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from console.preview import preview
 from live import chain
+from live.http_auth import host_only
 from live.hub import Hub, now_ms
 from live.verify import CREATED
 
@@ -26,28 +26,8 @@ log = logging.getLogger("live.console")
 HERE = Path(__file__).parent
 TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(["html"]))
-UNAUTHORIZED = {"error": "bad_token", "message": "wrong or missing host token"}
 MAX_BODY = 64 * 1024
 
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def host_only(hub: Hub, handler: Handler) -> Handler:
-    """Refuse with 401 unless the request carries the host token (compared in constant time)."""
-
-    async def guarded(request: Request) -> Response:
-        if not (await hub.tokens()).is_host(bearer(request)):
-            log.info("refused console API %s from %s: bad token", request.url.path,
-                     request.client.host if request.client else "?")
-            return JSONResponse(UNAUTHORIZED, 401, {"WWW-Authenticate": "Bearer"})
-        return await handler(request)
-
-    return guarded
 
 
 def _touches(event: dict[str, Any], case: str) -> bool:

@@ -8,7 +8,7 @@ URLs end up in logs and browser history. Pages and files are built from the log,
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from live.export import (
     iso,
     render,
 )
+from live.http_auth import Handler, host_only
 from live.hub import Hub
 
 log = logging.getLogger("live.results")
@@ -137,30 +138,6 @@ def sheets_html(export: Mapping[str, Any], lang: str = "zh") -> str:
         pages=pages, dense=dense, **_common(export, lang))
 
 
-def bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-Handler = Callable[[Request], Awaitable[Response]]
-
-
-def _host_only(hub: Hub, handler: Handler) -> Handler:
-    async def guarded(request: Request) -> Response:
-        if "token" in request.query_params:
-            return JSONResponse({"error": "token_in_url", "message": "send the host token as "
-                                 "'Authorization: Bearer …', never in the URL"}, 401,
-                                {"WWW-Authenticate": "Bearer", **NO_STORE})
-        if not (await hub.tokens()).is_host(bearer(request)):
-            log.info("refused %s from %s: bad token", request.url.path,
-                     request.client.host if request.client else "?")
-            return JSONResponse({"error": "bad_token", "message": "wrong or missing host token"},
-                                401, {"WWW-Authenticate": "Bearer", **NO_STORE})
-        return await handler(request)
-
-    return guarded
-
-
 async def _export(hub: Hub) -> dict[str, Any]:
     events = await hub.store.read(0)
     return await run_in_threadpool(build_export, hub.store.epoch, events)
@@ -189,8 +166,8 @@ def routes(hub: Hub) -> list[BaseRoute]:
             return HTMLResponse(html, headers=NO_STORE)
         return endpoint
 
-    out: list[BaseRoute] = [Route(f"/results/export.{fmt}", _host_only(hub, download(fmt)))
+    out: list[BaseRoute] = [Route(f"/results/export.{fmt}", host_only(hub, download(fmt)))
                             for fmt in FORMATS]
-    out.append(Route("/results/publication", _host_only(hub, page(publication_html))))
-    out.append(Route("/results/sheets", _host_only(hub, page(sheets_html))))
+    out.append(Route("/results/publication", host_only(hub, page(publication_html))))
+    out.append(Route("/results/sheets", host_only(hub, page(sheets_html))))
     return out
