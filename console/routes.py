@@ -29,7 +29,6 @@ TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
 MAX_BODY = 64 * 1024
 
 
-
 def _touches(event: dict[str, Any], case: str) -> bool:
     data = event.get("data") or {}
     return case in (data.get("case"), data.get("after")) or case in (data.get("order") or [])
