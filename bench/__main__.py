@@ -18,8 +18,12 @@ OUT = ROOT / "bench" / "out"
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     ap.add_argument("--quick", action="store_true", help="small N, for checking the harness")
-    ap.add_argument("--only", nargs="*", default=["s2", "s3", "s4", "s5"],
-                    help="scenarios to run (s2 s3 s4 s5); the report needs all of them")
+    ap.add_argument(
+        "--only",
+        nargs="*",
+        default=["s2", "s3", "s4", "s5"],
+        help="scenarios to run (s2 s3 s4 s5); the report needs all of them",
+    )
     ap.add_argument("--no-report", action="store_true")
     args = ap.parse_args()
     soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -31,9 +35,12 @@ def main() -> None:
     q = args.quick
     ns = [0, 100, 300] if q else [0, 1000, 5000, 10000]
     started = time.monotonic()
-    results: dict[str, object] = {"machine": machine(), "load_before": loadavg(),
-                                  "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-                                  "command": "bench/run.sh" + (" --quick" if q else "")}
+    results: dict[str, object] = {
+        "machine": machine(),
+        "load_before": loadavg(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "command": "bench/run.sh" + (" --quick" if q else ""),
+    }
 
     def log(msg: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s load {loadavg()}] {msg}", flush=True)
@@ -44,11 +51,16 @@ def main() -> None:
     try:
         if "s2" in args.only:
             log("scenario 2: score-to-screen, 15 judges, 1 display, N audience (one hub, SQLite FULL)")
-            results["s2"] = scenarios.score_to_screen(gen, agen, OUT, ns, cases=2 if q else 3,
-                                                      reps=3 if q else 6, log=log)
+            results["s2"] = scenarios.score_to_screen(
+                gen, agen, OUT, ns, cases=2 if q else 3, reps=3 if q else 6, log=log
+            )
             loads.append(loadavg())
-            payload = next(r["payload"] for row in results["s2"]["rows"]  # type: ignore[index]
-                           for r in row["reveals"] if r.get("payload"))
+            payload = next(
+                r["payload"]
+                for row in results["s2"]["rows"]  # type: ignore[index]
+                for r in row["reveals"]
+                if r.get("payload")
+            )
             (OUT / "payload.json").write_text(payload)
             results["payload_bytes"] = len(payload.encode())
         if "s3" in args.only:

@@ -24,5 +24,4 @@ def _watch(phase: str, info: dict[str, int]) -> None:
 
 
 gc.callbacks.append(_watch)
-run_server(load_contest(sys.argv[1]), sys.argv[2], "127.0.0.1", int(sys.argv[3]), [],
-           log_level="warning")
+run_server(load_contest(sys.argv[1]), sys.argv[2], "127.0.0.1", int(sys.argv[3]), [], log_level="warning")

@@ -56,15 +56,17 @@ def rss_bytes(pid: int) -> int:
 class Server:
     """A server process on a loopback port; stop() ends exactly this process."""
 
-    def __init__(self, name: str, args: list[str], port: int, log: Path,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, name: str, args: list[str], port: int, log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.port = name, port
         self.log = log.open("w")
         # Another checkout's code runs from its own directory: ``python -c`` puts the working
         # directory ahead of PYTHONPATH on sys.path.
         cwd = (env or {}).get("PYTHONPATH", ROOT)  # (hubproc.py is run by path, so this holds)
-        self.proc = subprocess.Popen(args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT,
-                                     env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            args, cwd=cwd, stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
         wait_port(port, self.proc)
 
     @property
@@ -89,9 +91,13 @@ class Server:
 
 
 def tokens(store: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "live", "tokens", "--json", "--store", store,
-                          "--contest", str(CONTEST)], cwd=ROOT, check=True, capture_output=True,
-                         text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "live", "tokens", "--json", "--store", store, "--contest", str(CONTEST)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout)
 
 
@@ -102,8 +108,13 @@ def start_hub(store: str, out: Path, name: str = "hub", code_dir: Path | None = 
     env = {"LIVE_BENCH_GC": str(out / f"{name}-gc.jsonl")}
     if code_dir:
         env["PYTHONPATH"] = str(code_dir)
-    server = Server(name, [sys.executable, str(BENCH / "hubproc.py"), str(CONTEST), store, str(port)],
-                    port, out / f"{name}-{port}.log", env)
+    server = Server(
+        name,
+        [sys.executable, str(BENCH / "hubproc.py"), str(CONTEST), store, str(port)],
+        port,
+        out / f"{name}-{port}.log",
+        env,
+    )
     server.gc_log = out / f"{name}-gc.jsonl"  # type: ignore[attr-defined]
     return server
 
@@ -125,10 +136,12 @@ def checkout_before(out: Path) -> tuple[Path, str] | None:
     dest = out / "before"
     dest.mkdir()
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", BEFORE], cwd=ROOT, check=True,
-                             capture_output=True, text=True).stdout.strip()
-        tar = subprocess.run(["git", "archive", BEFORE, "live"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", BEFORE], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        tar = subprocess.run(
+            ["git", "archive", BEFORE, "live"], cwd=ROOT, check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -141,8 +154,12 @@ PEERS = {
     "python-socketio (uvicorn)": [sys.executable, "bench/peers/sio_peer.py"],
     "Starlette per-client queue": [sys.executable, "bench/peers/starlette_queue.py"],
 }
-PEER_KIND = {"Node ws": "ws", "Node socket.io": "sio", "python-socketio (uvicorn)": "sio",
-             "Starlette per-client queue": "ws"}
+PEER_KIND = {
+    "Node ws": "ws",
+    "Node socket.io": "sio",
+    "python-socketio (uvicorn)": "sio",
+    "Starlette per-client queue": "ws",
+}
 
 
 def start_peer(name: str, payload: Path, out: Path) -> Server:
@@ -156,9 +173,15 @@ class Generator:
 
     def __init__(self, out: Path, name: str = "gen") -> None:
         self.err = (out / f"{name}.log").open("w")
-        self.proc = subprocess.Popen(["node", "--max-old-space-size=4096", "bench/gen.mjs"], cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err,
-                                     text=True, bufsize=1)
+        self.proc = subprocess.Popen(
+            ["node", "--max-old-space-size=4096", "bench/gen.mjs"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.err,
+            text=True,
+            bufsize=1,
+        )
 
     @property
     def pid(self) -> int:
@@ -198,10 +221,28 @@ class Redis:
             raise RuntimeError("redis-server is not installed")
         dir.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
-        self.server = Server("redis", [binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                                       "--dir", str(dir), "--save", "", "--appendonly", "yes",
-                                       "--appendfsync", appendfsync, "--protected-mode", "no"],
-                             self.port, dir / "redis.log")
+        self.server = Server(
+            "redis",
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(dir),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                appendfsync,
+                "--protected-mode",
+                "no",
+            ],
+            self.port,
+            dir / "redis.log",
+        )
 
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
@@ -219,9 +260,15 @@ def machine() -> dict[str, Any]:
     mem = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
     node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     redis = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
-    return {"cpu": model, "cores": os.cpu_count(), "mem_gib": round(int(mem) / 2**20, 1),
-            "python": platform.python_version(), "node": node, "kernel": platform.release(),
-            "redis": redis.split()[2].removeprefix("v=") if redis else "not installed"}
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "mem_gib": round(int(mem) / 2**20, 1),
+        "python": platform.python_version(),
+        "node": node,
+        "kernel": platform.release(),
+        "redis": redis.split()[2].removeprefix("v=") if redis else "not installed",
+    }
 
 
 def loadavg() -> str:

@@ -33,9 +33,17 @@ SETTINGS = [("always", True), ("everysec", True), ("no AOF", False)]
 
 
 def score_event(writer: int, n: int) -> NewEvent:
-    return NewEvent("scored", {"case": "dev-01", "judge": f"j{writer}", "total": "87.5",
-                               "values": {"innovation": "27.5", "impact": "25", "value": "18",
-                                          "delivery": "17"}}, actor=f"j{writer}", cid=f"{writer}-{n}")
+    return NewEvent(
+        "scored",
+        {
+            "case": "dev-01",
+            "judge": f"j{writer}",
+            "total": "87.5",
+            "values": {"innovation": "27.5", "impact": "25", "value": "18", "delivery": "17"},
+        },
+        actor=f"j{writer}",
+        cid=f"{writer}-{n}",
+    )
 
 
 async def writer(url: str, w: int, count: int, latencies: list[float]) -> None:
@@ -83,26 +91,36 @@ def main() -> None:
         for setting, aof in SETTINGS:
             for writers in args.writers:
                 where = base / f"{round_}-{setting.replace(' ', '-')}-{writers}"
-                server = RedisServer(where, appendfsync=setting if aof else "everysec",
-                                     appendonly=aof).start()
+                server = RedisServer(
+                    where, appendfsync=setting if aof else "everysec", appendonly=aof
+                ).start()
                 try:
                     rate, lat = asyncio.run(run(server.url(prefix="bench:"), writers, args.n))
                 finally:
                     server.stop()
                 runs.setdefault((setting, writers), []).append(
-                    (rate, statistics.median(lat) * 1000, pct(lat, 0.99)))
-                print(f"round {round_ + 1}: {setting}, {writers} writer(s): {rate:,.0f} acks/s, "
-                      f"p99 {pct(lat, 0.99):.2f} ms", file=sys.stderr, flush=True)
-    print(f"{platform.machine()}, {os.cpu_count()} CPUs, AOF in {base}, {args.n} acks per run, "
-          f"median of {args.rounds} rounds\n")
+                    (rate, statistics.median(lat) * 1000, pct(lat, 0.99))
+                )
+                print(
+                    f"round {round_ + 1}: {setting}, {writers} writer(s): {rate:,.0f} acks/s, "
+                    f"p99 {pct(lat, 0.99):.2f} ms",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    print(
+        f"{platform.machine()}, {os.cpu_count()} CPUs, AOF in {base}, {args.n} acks per run, "
+        f"median of {args.rounds} rounds\n"
+    )
     print("| appendfsync | writers | acks/s (range) | p50 ms | p99 ms |")
     print("|---|---:|---:|---:|---:|")
     for (setting, writers), got in runs.items():
         rates = [r for r, _, _ in got]
-        print(f"| {setting} | {writers} | {statistics.median(rates):,.0f} "
-              f"({min(rates):,.0f}–{max(rates):,.0f}) "
-              f"| {statistics.median(p50 for _, p50, _ in got):.2f} "
-              f"| {statistics.median(p99 for _, _, p99 in got):.2f} |")
+        print(
+            f"| {setting} | {writers} | {statistics.median(rates):,.0f} "
+            f"({min(rates):,.0f}–{max(rates):,.0f}) "
+            f"| {statistics.median(p50 for _, p50, _ in got):.2f} "
+            f"| {statistics.median(p99 for _, _, p99 in got):.2f} |"
+        )
 
 
 if __name__ == "__main__":

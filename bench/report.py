@@ -75,8 +75,9 @@ def _plot_hist(path: Path, series: list[tuple[str, list[float]]], title: str) ->
     fig, ax = plt.subplots(figsize=(8, 4.6), dpi=110)
     data = [lat for _, lat in series]
     ax.boxplot(data, whis=(1, 99), showfliers=True, flierprops={"markersize": 3})
-    ax.set_xticks(range(1, len(series) + 1), [label for label, _ in series], fontsize=8,
-                  rotation=25, ha="right")
+    ax.set_xticks(
+        range(1, len(series) + 1), [label for label, _ in series], fontsize=8, rotation=25, ha="right"
+    )
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}"))
@@ -115,126 +116,163 @@ def write(r: dict[str, Any], docs: Path) -> Path:
     out: list[str] = []
     w = out.append
     w("# Benchmarks\n")
-    w("What the hub costs on a small machine, measured beside the servers people would pick "
-      "instead. Everything on this page comes from one run of one command:\n")
+    w(
+        "What the hub costs on a small machine, measured beside the servers people would pick "
+        "instead. Everything on this page comes from one run of one command:\n"
+    )
     w(f"```sh\n{r['command']}\n```\n")
-    w(f"It took {r['seconds'] / 60:.1f} minutes (the budget is 10) and wrote this page, the plots "
-      "next to it in `docs/img/`, and the raw numbers to `bench/out/results.json` (not committed). "
-      "Set-up: `pip install -e '.[bench]'` (matplotlib, python-socketio) and Node.js; "
-      "`bench/run.sh` runs `npm ci` in `bench/` when `node_modules` is missing, raises `ulimit -n` "
-      "to the hard limit, then runs `python -m bench`. `bench/run.sh --quick` is a one-minute "
-      "smoke run of the harness with small N.\n")
+    w(
+        f"It took {r['seconds'] / 60:.1f} minutes (the budget is 10) and wrote this page, the plots "
+        "next to it in `docs/img/`, and the raw numbers to `bench/out/results.json` (not committed). "
+        "Set-up: `pip install -e '.[bench]'` (matplotlib, python-socketio) and Node.js; "
+        "`bench/run.sh` runs `npm ci` in `bench/` when `node_modules` is missing, raises `ulimit -n` "
+        "to the hard limit, then runs `python -m bench`. `bench/run.sh --quick` is a one-minute "
+        "smoke run of the harness with small N.\n"
+    )
     w("## The machine\n")
     w("| | |\n|---|---|")
     w(f"| CPU | {m['cpu']}, {m['cores']} cores |")
     w(f"| memory | {m['mem_gib']} GiB |")
-    w(f"| software | Python {m['python']}, Node.js {m['node']}, Redis {m['redis']}, "
-      f"Linux {m['kernel']} |")
-    w(f"| load average (1, 5, 15 min) | before {r['load_before']}; after each scenario "
-      f"{'; '.join(r['loads'])}; at the end {r['load_after']} |")
+    w(f"| software | Python {m['python']}, Node.js {m['node']}, Redis {m['redis']}, Linux {m['kernel']} |")
+    w(
+        f"| load average (1, 5, 15 min) | before {r['load_before']}; after each scenario "
+        f"{'; '.join(r['loads'])}; at the end {r['load_after']} |"
+    )
     w(f"| run started | {r['started']} |\n")
-    w("The machine was shared with other engineers' test suites while this ran (a load average "
-      "well above the 2 cores means the processes here got a fraction of a core at times), and "
-      "the load generator shares the same 2 cores with the servers. So: compare within a table, "
-      "as ratios, never with absolute numbers from another run. CPU time is read from "
-      "`/proc/<pid>/stat` (utime + stime, 10 ms ticks) of the server process only, which is why "
-      "deliveries per server-CPU-second is the steadier figure.\n")
+    w(
+        "The machine was shared with other engineers' test suites while this ran (a load average "
+        "well above the 2 cores means the processes here got a fraction of a core at times), and "
+        "the load generator shares the same 2 cores with the servers. So: compare within a table, "
+        "as ratios, never with absolute numbers from another run. CPU time is read from "
+        "`/proc/<pid>/stat` (utime + stime, 10 ms ticks) of the server process only, which is why "
+        "deliveries per server-CPU-second is the steadier figure.\n"
+    )
 
     w("## Targets\n")
     w("| target | measured | |\n|---|---|---|")
     if hub_last and ws_last:
         ratio = hub_last / ws_last
-        w(f"| one hub, {top:,} audience sockets: time to the last receive ≤ 1.3 × Node `ws` | "
-          f"{ms(hub_last)} ms vs {ms(ws_last)} ms = **{ratio:.2f} ×** | "
-          f"{OK if ratio <= 1.3 else MISS} |")
+        w(
+            f"| one hub, {top:,} audience sockets: time to the last receive ≤ 1.3 × Node `ws` | "
+            f"{ms(hub_last)} ms vs {ms(ws_last)} ms = **{ratio:.2f} ×** | "
+            f"{OK if ratio <= 1.3 else MISS} |"
+        )
     if hub_dps and ws_dps:
         cpu_ratio = ws_dps / hub_dps
-        w(f"| server CPU per delivery ≤ 1.2 × Node `ws` | {hub_dps:,.0f} vs {ws_dps:,.0f} "
-          f"deliveries per CPU-second = **{cpu_ratio:.2f} ×** the CPU per delivery | "
-          f"{OK if cpu_ratio <= 1.2 else MISS} |")
+        w(
+            f"| server CPU per delivery ≤ 1.2 × Node `ws` | {hub_dps:,.0f} vs {ws_dps:,.0f} "
+            f"deliveries per CPU-second = **{cpu_ratio:.2f} ×** the CPU per delivery | "
+            f"{OK if cpu_ratio <= 1.2 else MISS} |"
+        )
     if hub_last and psio_last:
-        w(f"| ≥ 10 × faster than python-socketio | {ms(psio_last)} ms vs {ms(hub_last)} ms = "
-          f"**{psio_last / hub_last:.1f} ×** | {OK if psio_last / hub_last >= 10 else MISS} |")
+        w(
+            f"| ≥ 10 × faster than python-socketio | {ms(psio_last)} ms vs {ms(hub_last)} ms = "
+            f"**{psio_last / hub_last:.1f} ×** | {OK if psio_last / hub_last >= 10 else MISS} |"
+        )
     two = next((row for row in s5 if row.get("hubs") == 2 and "error" not in row), None)
     if two:
         every = all(x["got"] == x["n"] for x in two["reveals"])
-        w(f"| two hubs on Redis hold {two['n']:,} audience sockets, every one receiving every "
-          f"reveal | {two['n'] - two['failed']:,} connected; received "
-          f"{', '.join(_got(x) for x in two['reveals'])} | "
-          f"{OK if every and not two['failed'] else MISS} |")
+        w(
+            f"| two hubs on Redis hold {two['n']:,} audience sockets, every one receiving every "
+            f"reveal | {two['n'] - two['failed']:,} connected; received "
+            f"{', '.join(_got(x) for x in two['reveals'])} | "
+            f"{OK if every and not two['failed'] else MISS} |"
+        )
     else:
         err = next((row.get("error") for row in s5 if row.get("hubs") == 2), "not run")
         w(f"| two hubs on Redis hold 20,000 audience sockets | failed: {err} | {MISS} |")
     p99 = hub_top["ack"]["p99"]
-    w(f"| judge submit → ack p99 ≤ 10 ms, SQLite FULL, {top:,} audience sockets | "
-      f"p99 {ms(p99)} ms (p50 {ms(hub_top['ack']['p50'])} ms; with no audience: p99 "
-      f"{ms(base['ack']['p99'])} ms) | {OK if p99 is not None and p99 <= 10 else MISS} |")
+    w(
+        f"| judge submit → ack p99 ≤ 10 ms, SQLite FULL, {top:,} audience sockets | "
+        f"p99 {ms(p99)} ms (p50 {ms(hub_top['ack']['p50'])} ms; with no audience: p99 "
+        f"{ms(base['ack']['p99'])} ms) | {OK if p99 is not None and p99 <= 10 else MISS} |"
+    )
     if per_conn is not None:
-        w(f"| ≤ 50 KiB resident memory per idle audience connection | "
-          f"{per_conn / 1024:.1f} KiB (RSS {base['rss'] / 2**20:.0f} → "
-          f"{hub_top['rss'] / 2**20:.0f} MiB for {top:,}) | {OK if per_conn <= 50 * 1024 else MISS} |")
+        w(
+            f"| ≤ 50 KiB resident memory per idle audience connection | "
+            f"{per_conn / 1024:.1f} KiB (RSS {base['rss'] / 2**20:.0f} → "
+            f"{hub_top['rss'] / 2**20:.0f} MiB for {top:,}) | {OK if per_conn <= 50 * 1024 else MISS} |"
+        )
     w("")
 
     # --- scenario 2 ---
     w("## Score to screen (one hub, SQLite `synchronous=FULL`)\n")
-    w("The 15-judge final in `bench/contest15.yaml`. Per N: the host stages and opens a case, the "
-      "15 judges each submit one score at a random moment within one second (a panel, not a "
-      "burst), the host closes and reveals; "
-      f"{len(base['reveals'])} cases per N, and at N = {top:,} the last case is revealed "
-      f"again (undo, reveal) for {len(hub_top['reveals'])} reveals in all. The display and the "
-      "judges are separate sockets of the same generator. *ack*: judge's score frame sent → "
-      "its ack received. *display*: sent → the display has a `progress` patch listing that "
-      "judge. *reveal → last*: host's reveal sent → the last audience socket has the result "
-      "(median over the reveals; first: the first socket).\n")
-    w("| audience N | ack p50 | ack p99 | display p50 | display p99 | reveal → first | "
-      "reveal → last | received | hub RSS | full GC pauses: connecting / cases |")
+    w(
+        "The 15-judge final in `bench/contest15.yaml`. Per N: the host stages and opens a case, the "
+        "15 judges each submit one score at a random moment within one second (a panel, not a "
+        "burst), the host closes and reveals; "
+        f"{len(base['reveals'])} cases per N, and at N = {top:,} the last case is revealed "
+        f"again (undo, reveal) for {len(hub_top['reveals'])} reveals in all. The display and the "
+        "judges are separate sockets of the same generator. *ack*: judge's score frame sent → "
+        "its ack received. *display*: sent → the display has a `progress` patch listing that "
+        "judge. *reveal → last*: host's reveal sent → the last audience socket has the result "
+        "(median over the reveals; first: the first socket).\n"
+    )
+    w(
+        "| audience N | ack p50 | ack p99 | display p50 | display p99 | reveal → first | "
+        "reveal → last | received | hub RSS | full GC pauses: connecting / cases |"
+    )
     w("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in s2:
         got = ", ".join(f"{x['got']:,}" for x in row["reveals"]) if row["n"] else "–"
-        w(f"| {row['n']:,} | {ms(row['ack']['p50'])} | {ms(row['ack']['p99'])} | "
-          f"{ms(row['disp']['p50'])} | {ms(row['disp']['p99'])} | "
-          f"{ms(_med([x['first'] for x in row['reveals']]))} | {ms(_last(row['reveals']))} | "
-          f"{got} | {row['rss'] / 2**20:.0f} MiB | {_gc(row.get('gc_connect'))} / "
-          f"{_gc(row.get('gc_cases'))} |")
-    w("\nAll times in milliseconds. Each N has 15 × cases acks (p99 of that few is close to the "
-      "maximum). *Full GC pauses*: how many generation-2 garbage collections the hub ran, and "
-      "the longest, while the N sockets connected and then during the cases (recorded by "
-      "`bench/hubproc.py` through `gc.callbacks`).\n")
-    _plot_hist(img / "bench-acks.png",
-               [(f"ack N={row['n']:,}", row["acks"]) for row in s2]
-               + [(f"display N={row['n']:,}", row["display"]) for row in s2],
-               "judge submit → ack, and → display shows the judge as submitted")
-    _plot_cdfs(img / "bench-reveal.png",
-               [(f"N={row['n']:,}", _median_rep(row["reveals"])["lat"]) for row in s2 if row["n"]],
-               "host reveal → audience socket has the result (median reveal per N)")
+        w(
+            f"| {row['n']:,} | {ms(row['ack']['p50'])} | {ms(row['ack']['p99'])} | "
+            f"{ms(row['disp']['p50'])} | {ms(row['disp']['p99'])} | "
+            f"{ms(_med([x['first'] for x in row['reveals']]))} | {ms(_last(row['reveals']))} | "
+            f"{got} | {row['rss'] / 2**20:.0f} MiB | {_gc(row.get('gc_connect'))} / "
+            f"{_gc(row.get('gc_cases'))} |"
+        )
+    w(
+        "\nAll times in milliseconds. Each N has 15 × cases acks (p99 of that few is close to the "
+        "maximum). *Full GC pauses*: how many generation-2 garbage collections the hub ran, and "
+        "the longest, while the N sockets connected and then during the cases (recorded by "
+        "`bench/hubproc.py` through `gc.callbacks`).\n"
+    )
+    _plot_hist(
+        img / "bench-acks.png",
+        [(f"ack N={row['n']:,}", row["acks"]) for row in s2]
+        + [(f"display N={row['n']:,}", row["display"]) for row in s2],
+        "judge submit → ack, and → display shows the judge as submitted",
+    )
+    _plot_cdfs(
+        img / "bench-reveal.png",
+        [(f"N={row['n']:,}", _median_rep(row["reveals"])["lat"]) for row in s2 if row["n"]],
+        "host reveal → audience socket has the result (median reveal per N)",
+    )
     w(f"![ack and display latency]({IMG}/bench-acks.png)\n")
     w(f"![reveal to audience]({IMG}/bench-reveal.png)\n")
 
     # --- scenario 3 ---
     w("## Fan-out beside peers (same run, same payload)\n")
-    w(f"The payload is the hub's real reveal patch captured in the run above: "
-      f"{r['payload_bytes']:,} bytes (result with 15 judges' totals, the group board, run, stage "
-      "and progress). Each peer is a minimal server in `bench/peers/` that, when a control socket "
-      "asks, sends that payload to every other connected socket the way its documentation shows "
-      "(Node `ws`: a loop of `client.send`; socket.io: `socket.broadcast.emit`; python-socketio: "
-      "`sio.emit(skip_sid=…)` under uvicorn). *Starlette per-client queue* is the hub's old "
-      "design reduced to its fan-out (a queue and a writer task per client, `send_text`), and "
-      f"*hub before* is the hub itself at commit {before.get('rev', '?')}, before the change "
-      "described below, extracted with `git archive` and run in the same run. The hub's rows "
-      "are the reveals from the score-to-screen run, so they include deciding, appending "
-      "(fsync) and applying the reveal event before the first byte goes out. Time to the last "
-      "receive is the median over the repetitions; deliveries per server-CPU-second count every "
-      "delivery over the server's CPU time during the broadcasts.\n")
+    w(
+        f"The payload is the hub's real reveal patch captured in the run above: "
+        f"{r['payload_bytes']:,} bytes (result with 15 judges' totals, the group board, run, stage "
+        "and progress). Each peer is a minimal server in `bench/peers/` that, when a control socket "
+        "asks, sends that payload to every other connected socket the way its documentation shows "
+        "(Node `ws`: a loop of `client.send`; socket.io: `socket.broadcast.emit`; python-socketio: "
+        "`sio.emit(skip_sid=…)` under uvicorn). *Starlette per-client queue* is the hub's old "
+        "design reduced to its fan-out (a queue and a writer task per client, `send_text`), and "
+        f"*hub before* is the hub itself at commit {before.get('rev', '?')}, before the change "
+        "described below, extracted with `git archive` and run in the same run. The hub's rows "
+        "are the reveals from the score-to-screen run, so they include deciding, appending "
+        "(fsync) and applying the reveal event before the first byte goes out. Time to the last "
+        "receive is the median over the repetitions; deliveries per server-CPU-second count every "
+        "delivery over the server's CPU time during the broadcasts.\n"
+    )
     rows3: dict[str, list[dict[str, Any]]] = {}
     rows3["hub (this commit)"] = [
         {"n": row["n"], "reveals": row["reveals"], "cpu": sum(x["cpu"] for x in row["reveals"])}
-        for row in s2 if row["n"]]
+        for row in s2
+        if row["n"]
+    ]
     if before:
         rows3[f"hub before ({before['rev']})"] = before["rows"]
     rows3.update(s3)
     ws_by_n = {row["n"]: _last(row["reveals"]) for row in s3["Node ws"]}
-    w("| server | N | last receive (ms) | × Node `ws` | deliveries / server-CPU-s | "
-      "CPU per delivery × Node `ws` | received |")
+    w(
+        "| server | N | last receive (ms) | × Node `ws` | deliveries / server-CPU-s | "
+        "CPU per delivery × Node `ws` | received |"
+    )
     w("|---|---:|---:|---:|---:|---:|---:|")
     ws_dps_by_n = {row["n"]: _dps(row["reveals"], row["cpu"]) for row in s3["Node ws"]}
     for name, rows in rows3.items():
@@ -245,102 +283,135 @@ def write(r: dict[str, Any], docs: Path) -> Path:
             dps = _dps(row["reveals"], row["cpu"])
             ref, ref_dps = ws_by_n[row["n"]], ws_dps_by_n[row["n"]]
             got = min(x["got"] for x in row["reveals"])
-            w(f"| {name} | {row['n']:,} | {ms(last)} | "
-              f"{(last / ref) if last and ref else float('nan'):.2f} | "
-              f"{ms(dps, 0)} | {(ref_dps / dps) if dps and ref_dps else float('nan'):.2f} | "
-              f"{got:,}/{row['n']:,} min |")
+            w(
+                f"| {name} | {row['n']:,} | {ms(last)} | "
+                f"{(last / ref) if last and ref else float('nan'):.2f} | "
+                f"{ms(dps, 0)} | {(ref_dps / dps) if dps and ref_dps else float('nan'):.2f} | "
+                f"{got:,}/{row['n']:,} min |"
+            )
     w("")
-    series = [(name, _median_rep(next(x for x in rows if x["n"] == top)["reveals"])["lat"])
-              for name, rows in rows3.items() if any(x["n"] == top for x in rows)]
-    _plot_cdfs(img / "bench-fanout.png", series,
-               f"{top:,} subscribers: time until each has the {r['payload_bytes']:,}-byte payload")
+    series = [
+        (name, _median_rep(next(x for x in rows if x["n"] == top)["reveals"])["lat"])
+        for name, rows in rows3.items()
+        if any(x["n"] == top for x in rows)
+    ]
+    _plot_cdfs(
+        img / "bench-fanout.png",
+        series,
+        f"{top:,} subscribers: time until each has the {r['payload_bytes']:,}-byte payload",
+    )
     w(f"![fan-out beside peers]({IMG}/bench-fanout.png)\n")
 
     # --- scenario 4 ---
     w("## Durable ack cost\n")
-    w("SQLite: `Hub.submit` in-process (idempotency lookup, decide, append with the commit "
-      "durable, apply, publish) with 1 judge back to back, and 15 judges concurrently, for a few "
-      "seconds each. In-process because over a socket one judge may send only 20 frames a "
-      "second (the hub's flood limit), which would measure the limit. The store URL chooses the "
-      "mode: `sqlite:///final.db?synchronous=normal`.\n")
+    w(
+        "SQLite: `Hub.submit` in-process (idempotency lookup, decide, append with the commit "
+        "durable, apply, publish) with 1 judge back to back, and 15 judges concurrently, for a few "
+        "seconds each. In-process because over a socket one judge may send only 20 frames a "
+        "second (the hub's flood limit), which would measure the limit. The store URL chooses the "
+        "mode: `sqlite:///final.db?synchronous=normal`.\n"
+    )
     w("| store | concurrent judges | acks/s | p50 ms | p99 ms | max ms |")
     w("|---|---:|---:|---:|---:|---:|")
     for v in s4.values():
-        w(f"| SQLite `synchronous={v['sync'].upper()}` | {v['k']} | {v['rate']:,.0f} | "
-          f"{ms(v['ack_p50'], 2)} | {ms(v['ack_p99'], 2)} | {ms(v['ack_max'], 2)} |")
+        w(
+            f"| SQLite `synchronous={v['sync'].upper()}` | {v['k']} | {v['rate']:,.0f} | "
+            f"{ms(v['ack_p50'], 2)} | {ms(v['ack_p99'], 2)} | {ms(v['ack_max'], 2)} |"
+        )
     w("")
     red = r.get("s4_redis", {})
     if "table" in red:
-        w("Redis, from `bench/redis_fsync.py` (written separately, run by this command): each ack "
-          "is the store's lookup plus the Lua compare-and-append against a private "
-          "redis-server started with each `appendfsync` setting; `writers` are concurrent "
-          "stores, as hub processes would be.\n")
+        w(
+            "Redis, from `bench/redis_fsync.py` (written separately, run by this command): each ack "
+            "is the store's lookup plus the Lua compare-and-append against a private "
+            "redis-server started with each `appendfsync` setting; `writers` are concurrent "
+            "stores, as hub processes would be.\n"
+        )
         w("\n".join(line for line in red["table"].strip().splitlines() if not line.startswith("#")))
         w("")
     else:
-        w("Redis `appendfsync always` / `everysec`: measured by `bench/redis_fsync.py` "
-          f"(not available in this run: {red.get('error', 'missing')[:200]}).\n")
-    _plot_hist(img / "bench-durable.png",
-               [(f"{v['sync']} ×{v['k']}", v["lat"]) for v in s4.values()],
-               "SQLite: score submitted → durable ack (in-process)")
+        w(
+            "Redis `appendfsync always` / `everysec`: measured by `bench/redis_fsync.py` "
+            f"(not available in this run: {red.get('error', 'missing')[:200]}).\n"
+        )
+    _plot_hist(
+        img / "bench-durable.png",
+        [(f"{v['sync']} ×{v['k']}", v["lat"]) for v in s4.values()],
+        "SQLite: score submitted → durable ack (in-process)",
+    )
     w(f"![durable ack latency]({IMG}/bench-durable.png)\n")
 
     # --- scenario 5 ---
     w("## Scale-out on Redis\n")
-    w("Hub processes (`live serve` on its own port each) on one private redis-server "
-      "(`appendfsync always`); the generator spreads the audience sockets evenly over them "
-      "(one Node process per hub, since one process may hold at most 20,000 open files here). "
-      "Host, display and judges talk to the first hub; the others learn of each event by "
-      "following the Redis stream. Same per-case flow as above.\n")
-    w("| hubs | audience N | connected | ack p50 | ack p99 | reveal → last (median) | received | "
-      "RSS per hub |")
+    w(
+        "Hub processes (`live serve` on its own port each) on one private redis-server "
+        "(`appendfsync always`); the generator spreads the audience sockets evenly over them "
+        "(one Node process per hub, since one process may hold at most 20,000 open files here). "
+        "Host, display and judges talk to the first hub; the others learn of each event by "
+        "following the Redis stream. Same per-case flow as above.\n"
+    )
+    w(
+        "| hubs | audience N | connected | ack p50 | ack p99 | reveal → last (median) | received | "
+        "RSS per hub |"
+    )
     w("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in s5:
         if "error" in row:
             w(f"| {row['hubs']} | {row['n']:,} | failed: {row['error'][:120]} | | | | | |")
             continue
-        w(f"| {row['hubs']} | {row['n']:,} | {row['n'] - row['failed']:,} | "
-          f"{ms(row['ack']['p50'])} | {ms(row['ack']['p99'])} | {ms(_last(row['reveals']))} | "
-          f"{', '.join(_got(x) for x in row['reveals'])} | "
-          f"{', '.join(f'{x / 2**20:.0f} MiB' for x in row['rss'])} |")
+        w(
+            f"| {row['hubs']} | {row['n']:,} | {row['n'] - row['failed']:,} | "
+            f"{ms(row['ack']['p50'])} | {ms(row['ack']['p99'])} | {ms(_last(row['reveals']))} | "
+            f"{', '.join(_got(x) for x in row['reveals'])} | "
+            f"{', '.join(f'{x / 2**20:.0f} MiB' for x in row['rss'])} |"
+        )
     w("")
     ok5 = [row for row in s5 if "error" not in row]
     if ok5:
-        _plot_cdfs(img / "bench-scaleout.png",
-                   [(f"{row['hubs']} hub(s), N={row['n']:,}", _median_rep(row["reveals"])["lat"])
-                    for row in ok5], "Redis: host reveal → audience socket has the result")
+        _plot_cdfs(
+            img / "bench-scaleout.png",
+            [(f"{row['hubs']} hub(s), N={row['n']:,}", _median_rep(row["reveals"])["lat"]) for row in ok5],
+            "Redis: host reveal → audience socket has the result",
+        )
         w(f"![scale-out]({IMG}/bench-scaleout.png)\n")
 
     # --- memory ---
     w("## Memory per idle audience connection\n")
     if per_conn is not None:
-        w(f"The hub's resident set (VmRSS) with host, display and 15 judges connected, then with "
-          f"{top:,} idle audience sockets that have their snapshot: {base['rss'] / 2**20:.0f} → "
-          f"{hub_top['rss'] / 2**20:.0f} MiB, **{per_conn / 1024:.1f} KiB per connection**"
-          + (f" (the hub before the change: {before_conn / 1024:.1f} KiB)" if before_conn else "")
-          + ". Per connection that is uvicorn's protocol and its parser, Starlette's WebSocket, "
-          "the hub's Connection and Client, and three tasks (uvicorn's, the reader, the "
-          "close-watch); the old design had a writer task and a queue more. Kernel socket "
-          "buffers are not in the RSS.\n")
+        w(
+            f"The hub's resident set (VmRSS) with host, display and 15 judges connected, then with "
+            f"{top:,} idle audience sockets that have their snapshot: {base['rss'] / 2**20:.0f} → "
+            f"{hub_top['rss'] / 2**20:.0f} MiB, **{per_conn / 1024:.1f} KiB per connection**"
+            + (f" (the hub before the change: {before_conn / 1024:.1f} KiB)" if before_conn else "")
+            + ". Per connection that is uvicorn's protocol and its parser, Starlette's WebSocket, "
+            "the hub's Connection and Client, and three tasks (uvicorn's, the reader, the "
+            "close-watch); the old design had a writer task and a queue more. Kernel socket "
+            "buffers are not in the RSS.\n"
+        )
 
     w(DESIGN.format(**_design_numbers(r, rows3, top, ws_by_n)))
     if before.get("rows"):
-        w(f"Judge submit → ack with N audience sockets connected, same flow (15 judges within a "
-          f"second), this commit against the hub before ({before['rev']}), in this run:\n")
+        w(
+            f"Judge submit → ack with N audience sockets connected, same flow (15 judges within a "
+            f"second), this commit against the hub before ({before['rev']}), in this run:\n"
+        )
         w("| audience N | p50 now | p99 now | p50 before | p99 before |")
         w("|---:|---:|---:|---:|---:|")
         for b in before["rows"]:
             now = next((row for row in s2 if row["n"] == b["n"]), None)
             if now and "ack" in b:
-                w(f"| {b['n']:,} | {ms(now['ack']['p50'])} | {ms(now['ack']['p99'])} | "
-                  f"{ms(b['ack']['p50'])} | {ms(b['ack']['p99'])} |")
+                w(
+                    f"| {b['n']:,} | {ms(now['ack']['p50'])} | {ms(now['ack']['p99'])} | "
+                    f"{ms(b['ack']['p50'])} | {ms(b['ack']['p99'])} |"
+                )
         w("")
     (docs / "benchmarks.md").write_text("\n".join(out) + "\n")
     return docs / "benchmarks.md"
 
 
-def _design_numbers(r: dict[str, Any], rows3: dict[str, list[dict[str, Any]]], top: int,
-                    ws_by_n: dict[int, float | None]) -> dict[str, str]:
+def _design_numbers(
+    r: dict[str, Any], rows3: dict[str, list[dict[str, Any]]], top: int, ws_by_n: dict[int, float | None]
+) -> dict[str, str]:
     def at(name: str) -> dict[str, Any] | None:
         for key, rows in rows3.items():
             if key.startswith(name):
@@ -365,14 +436,20 @@ def _design_numbers(r: dict[str, Any], rows3: dict[str, list[dict[str, Any]]], t
         la, lb = _last(ra["reveals"]), _last(rb["reveals"])
         return f"{la / lb:.1f} ×" if la and lb else "–"
 
-    return {"psio_ratio": ratio("python-socketio", "hub (this"),
-            "psio_cpu": ratio("hub (this", "python-socketio", use_dps=True),
-            "before_rev": next((k.split("(")[1].rstrip(")") for k in rows3 if k.startswith("hub before")),
-                               "?"),
-            "hub_last": last("hub (this"), "before_last": last("hub before"),
-            "queue_last": last("Starlette"), "ws_last": last("Node ws"),
-            "hub_dps": dps("hub (this"), "before_dps": dps("hub before"),
-            "queue_dps": dps("Starlette"), "ws_dps": dps("Node ws"), "top": f"{top:,}"}
+    return {
+        "psio_ratio": ratio("python-socketio", "hub (this"),
+        "psio_cpu": ratio("hub (this", "python-socketio", use_dps=True),
+        "before_rev": next((k.split("(")[1].rstrip(")") for k in rows3 if k.startswith("hub before")), "?"),
+        "hub_last": last("hub (this"),
+        "before_last": last("hub before"),
+        "queue_last": last("Starlette"),
+        "ws_last": last("Node ws"),
+        "hub_dps": dps("hub (this"),
+        "before_dps": dps("hub before"),
+        "queue_dps": dps("Starlette"),
+        "ws_dps": dps("Node ws"),
+        "top": f"{top:,}",
+    }
 
 
 DESIGN = """## Why the fan-out looks the way it does (measure, then choose)

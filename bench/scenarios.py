@@ -38,8 +38,12 @@ def pct(values: list[float], p: float) -> float | None:
 
 
 def summary(values: list[float]) -> dict[str, Any]:
-    return {"n": len(values), "p50": pct(values, 50), "p99": pct(values, 99),
-            "max": max(values) if values else None}
+    return {
+        "n": len(values),
+        "p50": pct(values, 50),
+        "p99": pct(values, 99),
+        "max": max(values) if values else None,
+    }
 
 
 def case_ids() -> Iterator[str]:
@@ -50,8 +54,7 @@ def ws_url(port: int) -> str:
     return f"ws://127.0.0.1:{port}/ws"
 
 
-def _reveal(gen: Generator, hubs: list[Any], case: str,
-            helpers: list[Generator] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+def _reveal(gen: Generator, hubs: list[Any], case: str, helpers: list[Generator] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     """Host reveals; every generator records when each of its sockets has the result."""
     for g in helpers:
         g("arm", marker=f'{MARKER}{case}"', timeout=30000)
@@ -65,13 +68,21 @@ def _reveal(gen: Generator, hubs: list[Any], case: str,
         r["payload"] = r.get("payload") or c.get("payload")
         lat = sorted(lat + [t - r["t0abs"] for t in c["abs"]])
     cpu = sum(h.cpu() for h in hubs) - cpu0
-    return {"n": r["n"], "got": r["got"], "first": lat[0] if lat else None,
-            "last": lat[-1] if lat else None, "cpu": cpu, "ack": r["reveal_ack"], "lat": lat,
-            "payload": r.get("payload")}
+    return {
+        "n": r["n"],
+        "got": r["got"],
+        "first": lat[0] if lat else None,
+        "last": lat[-1] if lat else None,
+        "cpu": cpu,
+        "ack": r["reveal_ack"],
+        "lat": lat,
+        "payload": r.get("payload"),
+    }
 
 
-def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], cases: int,
-                    reps: int, log: Any) -> dict[str, Any]:
+def score_to_screen(
+    gen: Generator, agen: Generator, out: Path, ns: list[int], cases: int, reps: int, log: Any
+) -> dict[str, Any]:
     """Scenario 2 (and the hub's row of scenario 3, and memory per idle connection).
 
     Host, display and judges live in their own generator process (``agen``), so that an ack is
@@ -104,17 +115,28 @@ def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], c
             for _ in range(reps - cases if n == max(ns) else 0):
                 agen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
                 reveals.append(_reveal(agen, [hub], case, [gen]))
-            row = {"n": n, "connect_ms": connect["ms"], "failed": connect.get("failed", 0),
-                   "gc_connect": gc_pauses(hub, t_connect, t_cases),
-                   "gc_cases": gc_pauses(hub, t_cases, time.time()),
-                   "rss": rss, "rss0": rss0, "acks": acks, "ack": summary(acks),
-                   "display": display, "disp": summary(display), "reveals": reveals}
+            row = {
+                "n": n,
+                "connect_ms": connect["ms"],
+                "failed": connect.get("failed", 0),
+                "gc_connect": gc_pauses(hub, t_connect, t_cases),
+                "gc_cases": gc_pauses(hub, t_cases, time.time()),
+                "rss": rss,
+                "rss0": rss0,
+                "acks": acks,
+                "ack": summary(acks),
+                "display": display,
+                "disp": summary(display),
+                "reveals": reveals,
+            }
             rows.append(row)
             last = [r["last"] for r in reveals if r["last"] is not None]
-            log(f"  N={n}: ack p50/p99 {row['ack']['p50']:.1f}/{row['ack']['p99']:.1f} ms, "
+            log(
+                f"  N={n}: ack p50/p99 {row['ack']['p50']:.1f}/{row['ack']['p99']:.1f} ms, "
                 f"display p50 {row['disp']['p50']:.1f} ms, reveal->last median "
                 f"{statistics.median(last) if last else float('nan'):.1f} ms, "
-                f"got {[r['got'] for r in reveals]} of {n}, RSS {rss / 2**20:.0f} MiB")
+                f"got {[r['got'] for r in reveals]} of {n}, RSS {rss / 2**20:.0f} MiB"
+            )
     finally:
         gen("close")
         agen("close_actors")
@@ -122,8 +144,9 @@ def score_to_screen(gen: Generator, agen: Generator, out: Path, ns: list[int], c
     return {"rows": rows}
 
 
-def hub_before(gen: Generator, agen: Generator, out: Path, ns: list[int], reps: int,
-               log: Any) -> dict[str, Any]:
+def hub_before(
+    gen: Generator, agen: Generator, out: Path, ns: list[int], reps: int, log: Any
+) -> dict[str, Any]:
     """The hub's own fan-out before the change (per-client queue and writer task), same run."""
     found = checkout_before(out)
     if found is None:
@@ -149,12 +172,23 @@ def hub_before(gen: Generator, agen: Generator, out: Path, ns: list[int], reps: 
             for _ in range((reps if n == max(ns) else max(2, reps // 2)) - 1):
                 agen("host", action="undo_reveal", args={"reason": "benchmark: reveal again"})
                 reveals.append(_reveal(agen, [hub], case, [gen]))
-            rows.append({"n": n, "connect_ms": connect["ms"], "failed": connect["failed"],
-                         "cpu": sum(r["cpu"] for r in reveals), "reveals": reveals, "rss": rss,
-                         "rss0": rss0, "ack": summary(acks)})
+            rows.append(
+                {
+                    "n": n,
+                    "connect_ms": connect["ms"],
+                    "failed": connect["failed"],
+                    "cpu": sum(r["cpu"] for r in reveals),
+                    "reveals": reveals,
+                    "rss": rss,
+                    "rss0": rss0,
+                    "ack": summary(acks),
+                }
+            )
             last = [x["last"] for x in reveals if x["last"] is not None]
-            log(f"  hub before ({rev}) N={n}: last median {statistics.median(last):.1f} ms, "
-                f"got {[r['got'] for r in reveals]}")
+            log(
+                f"  hub before ({rev}) N={n}: last median {statistics.median(last):.1f} ms, "
+                f"got {[r['got'] for r in reveals]}"
+            )
     finally:
         gen("close")
         agen("close_actors")
@@ -162,8 +196,15 @@ def hub_before(gen: Generator, agen: Generator, out: Path, ns: list[int], reps: 
     return {"rev": rev, "rows": rows}
 
 
-def peers(gen: Generator, out: Path, payload: Path, ns: list[int], reps: int, log: Any,
-          names: list[str] | None = None) -> dict[str, Any]:
+def peers(
+    gen: Generator,
+    out: Path,
+    payload: Path,
+    ns: list[int],
+    reps: int,
+    log: Any,
+    names: list[str] | None = None,
+) -> dict[str, Any]:
     """Scenario 3: the same broadcast by minimal peer servers, same payload, same generator."""
     results = {}
     for name in names or list(PEERS):
@@ -184,13 +225,29 @@ def peers(gen: Generator, out: Path, payload: Path, ns: list[int], reps: int, lo
                 reveals = []
                 for rep in r["reps"]:
                     lat = rep.pop("lat")
-                    reveals.append({"n": rep["n"], "got": rep["got"], "first": lat[0] if lat else None,
-                                    "last": lat[-1] if lat else None, "lat": lat})
-                rows.append({"n": n, "connect_ms": connect["ms"], "failed": connect["failed"],
-                             "cpu": cpu, "reveals": reveals})
+                    reveals.append(
+                        {
+                            "n": rep["n"],
+                            "got": rep["got"],
+                            "first": lat[0] if lat else None,
+                            "last": lat[-1] if lat else None,
+                            "lat": lat,
+                        }
+                    )
+                rows.append(
+                    {
+                        "n": n,
+                        "connect_ms": connect["ms"],
+                        "failed": connect["failed"],
+                        "cpu": cpu,
+                        "reveals": reveals,
+                    }
+                )
                 last = [x["last"] for x in reveals if x["last"] is not None]
-                log(f"  {name} N={n}: last median {statistics.median(last):.1f} ms, "
-                    f"{sum(x['got'] for x in reveals) / cpu if cpu else float('inf'):,.0f} deliveries/CPU-s")
+                log(
+                    f"  {name} N={n}: last median {statistics.median(last):.1f} ms, "
+                    f"{sum(x['got'] for x in reveals) / cpu if cpu else float('inf'):,.0f} deliveries/CPU-s"
+                )
         finally:
             gen("close")
             server.stop()
@@ -212,10 +269,18 @@ def durable(out: Path, seconds: float, log: Any) -> dict[str, Any]:
             store = f"sqlite:///{out / f's4-{sync}-{k}.db'}?synchronous={sync}"
             lat = asyncio.run(_submit_loop(store, k, seconds))
             rate = len(lat) / seconds
-            results[f"{sync}/{k}"] = {"sync": sync, "k": k, "acks": len(lat), "rate": rate,
-                                      "lat": lat, **{f"ack_{key}": v for key, v in summary(lat).items()}}
-            log(f"  SQLite {sync}, {k} concurrent judge(s): {rate:,.0f} acks/s, "
-                f"p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms")
+            results[f"{sync}/{k}"] = {
+                "sync": sync,
+                "k": k,
+                "acks": len(lat),
+                "rate": rate,
+                "lat": lat,
+                **{f"ack_{key}": v for key, v in summary(lat).items()},
+            }
+            log(
+                f"  SQLite {sync}, {k} concurrent judge(s): {rate:,.0f} acks/s, "
+                f"p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms"
+            )
     return results
 
 
@@ -239,8 +304,15 @@ async def _submit_loop(store_url: str, k: int, seconds: float) -> list[float]:
             n = 0
             while time.perf_counter() < end:
                 n += 1
-                args = {"case": "dev-01", "criteria": {"innovation": str(20 + n % 10), "impact": "25",
-                                                        "value": "15", "delivery": "15"}}
+                args = {
+                    "case": "dev-01",
+                    "criteria": {
+                        "innovation": str(20 + n % 10),
+                        "impact": "25",
+                        "value": "15",
+                        "delivery": "15",
+                    },
+                }
                 t0 = time.perf_counter()
                 outcome = await hub.submit(j, "score", args, f"{j}-{n}", f"{j}-{n}")
                 assert outcome.code == "ack", outcome
@@ -257,8 +329,9 @@ def redis_fsync(log: Any) -> dict[str, Any]:
     script = ROOT / "bench" / "redis_fsync.py"
     if not script.exists():
         return {"missing": True}
-    done = subprocess.run([sys.executable, str(script), "--n", "500"], cwd=ROOT, capture_output=True,
-                          text=True, timeout=240)
+    done = subprocess.run(
+        [sys.executable, str(script), "--n", "500"], cwd=ROOT, capture_output=True, text=True, timeout=240
+    )
     if done.returncode != 0:
         log(f"  redis_fsync.py failed: {done.stderr[-500:]}")
         return {"error": done.stderr[-2000:]}
@@ -266,8 +339,9 @@ def redis_fsync(log: Any) -> dict[str, Any]:
     return {"table": done.stdout}
 
 
-def scale_out(gen: Generator, agen: Generator, out: Path, configs: list[tuple[int, int]], cases: int,
-              log: Any) -> dict[str, Any]:
+def scale_out(
+    gen: Generator, agen: Generator, out: Path, configs: list[tuple[int, int]], cases: int, log: Any
+) -> dict[str, Any]:
     """Scenario 5: hub processes on one Redis; the generator spreads audience sockets over them."""
     results = []
     helper = Generator(out, "gen2")
@@ -279,8 +353,9 @@ def scale_out(gen: Generator, agen: Generator, out: Path, configs: list[tuple[in
     return {"rows": results}
 
 
-def _scale_out_one(gen: Generator, agen: Generator, helper: Generator, out: Path, hubs_n: int,
-                   n: int, cases: int, log: Any) -> dict[str, Any]:
+def _scale_out_one(
+    gen: Generator, agen: Generator, helper: Generator, out: Path, hubs_n: int, n: int, cases: int, log: Any
+) -> dict[str, Any]:
     redis = Redis(out / f"redis-{hubs_n}-{n}", appendfsync="always")
     hubs = []
     try:
@@ -303,11 +378,22 @@ def _scale_out_one(gen: Generator, agen: Generator, helper: Generator, out: Path
             case = next(ids)
             acks += agen("case", case=case, spread=1000)["acks"]
             reveals.append(_reveal(agen, hubs, case, gens))
-        row = {"hubs": hubs_n, "n": n, "connect_ms": connect["ms"], "failed": connect["failed"],
-               "rss0": rss0, "rss": rss, "ack": summary(acks), "acks": acks, "reveals": reveals}
-        log(f"  {hubs_n} hub(s), N={n}: reveal->last "
+        row = {
+            "hubs": hubs_n,
+            "n": n,
+            "connect_ms": connect["ms"],
+            "failed": connect["failed"],
+            "rss0": rss0,
+            "rss": rss,
+            "ack": summary(acks),
+            "acks": acks,
+            "reveals": reveals,
+        }
+        log(
+            f"  {hubs_n} hub(s), N={n}: reveal->last "
             f"{statistics.median([r['last'] for r in reveals if r['last']]):.1f} ms, "
-            f"got {[r['got'] for r in reveals]}, ack p99 {row['ack']['p99']:.1f} ms")
+            f"got {[r['got'] for r in reveals]}, ack p99 {row['ack']['p99']:.1f} ms"
+        )
     except Exception as exc:  # state the gap in the report rather than lose the other numbers
         log(f"  scale-out {hubs_n}x{n} failed: {exc}")
         row = {"hubs": hubs_n, "n": n, "error": str(exc)}

@@ -12,8 +12,9 @@ from live.scoring import RuleError
 from live.views import _aggregate_json, board_section
 
 
-def _groups_touched(contest: Contest, state: FinalState, action: str,
-                    args: Mapping[str, Any], events: list[dict[str, Any]]) -> list[str]:
+def _groups_touched(
+    contest: Contest, state: FinalState, action: str, args: Mapping[str, Any], events: list[dict[str, Any]]
+) -> list[str]:
     """The group the host is acting on, then any other group whose board the events touch."""
     groups: list[str] = []
     if isinstance(args.get("group"), str) and args["group"] in {g.key for g in contest.groups}:
@@ -34,14 +35,20 @@ def _would_be(contest: Contest, state: FinalState, case: str) -> dict[str, Any]:
         return {"error": exc.code, "message": exc.message}
 
 
-def preview(contest: Contest, state: FinalState, action: str, args: Mapping[str, Any],
-            at: int) -> dict[str, Any]:
+def preview(
+    contest: Contest, state: FinalState, action: str, args: Mapping[str, Any], at: int
+) -> dict[str, Any]:
     """The ranking diff a host command would cause, or the refusal decide gives it."""
     try:
         events = decide(contest, state, Command("host", action, args, at))
     except RuleError as exc:
-        return {"ok": False, "error": {"code": exc.code, "message": exc.message},
-                "events": [], "groups": [], "case": None}
+        return {
+            "ok": False,
+            "error": {"code": exc.code, "message": exc.message},
+            "events": [],
+            "groups": [],
+            "case": None,
+        }
     after = state
     for i, ev in enumerate(events):
         after = apply(contest, after, {**ev, "seq": state.seq + i + 1, "at": at})
@@ -49,15 +56,24 @@ def preview(contest: Contest, state: FinalState, action: str, args: Mapping[str,
     for g in _groups_touched(contest, state, action, args, events):
         before_board = board_section(contest, state, g)
         after_board = board_section(contest, after, g)
-        groups.append({"group": g, "name": contest.group(g).name, "before": before_board,
-                       "after": after_board,
-                       # the ranking, not the pending list: a move reorders that without ranking
-                       "changed": before_board["rows"] != after_board["rows"]})
+        groups.append(
+            {
+                "group": g,
+                "name": contest.group(g).name,
+                "before": before_board,
+                "after": after_board,
+                # the ranking, not the pending list: a move reorders that without ranking
+                "changed": before_board["rows"] != after_board["rows"],
+            }
+        )
     case = next((ev["data"]["case"] for ev in events if "case" in ev["data"]), state.current)
     case_diff = None
     if isinstance(case, str) and contest.has_case(case):
-        case_diff = {"case": case, "status_before": state.cases[case].status,
-                     "status_after": after.cases[case].status,
-                     "before": _would_be(contest, state, case),
-                     "after": _would_be(contest, after, case)}
+        case_diff = {
+            "case": case,
+            "status_before": state.cases[case].status,
+            "status_after": after.cases[case].status,
+            "before": _would_be(contest, state, case),
+            "after": _would_be(contest, after, case),
+        }
     return {"ok": True, "error": None, "events": events, "groups": groups, "case": case_diff}

@@ -24,8 +24,7 @@ from live.verify import CREATED
 
 log = logging.getLogger("live.console")
 HERE = Path(__file__).parent
-TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
-                        autoescape=select_autoescape(["html"]))
+TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 MAX_BODY = 64 * 1024
 
 
@@ -41,11 +40,19 @@ def audit_rows(events: list[dict[str, Any]], case: str | None) -> list[dict[str,
             continue
         data = ev.get("data") or {}
         if ev["type"] == CREATED:  # the whole contest file: its title says enough here
-            data = {"title": (data.get("contest") or {}).get("title"),
-                    "protocol": data.get("protocol")}
-        rows.append({"seq": ev["seq"], "time": ev.get("at"), "actor": ev.get("actor"),
-                     "type": ev["type"], "data": data, "case": data.get("case"),
-                     "reason": data.get("reason"), "hash": ev.get("hash")})
+            data = {"title": (data.get("contest") or {}).get("title"), "protocol": data.get("protocol")}
+        rows.append(
+            {
+                "seq": ev["seq"],
+                "time": ev.get("at"),
+                "actor": ev.get("actor"),
+                "type": ev["type"],
+                "data": data,
+                "case": data.get("case"),
+                "reason": data.get("reason"),
+                "hash": ev.get("hash"),
+            }
+        )
     return rows
 
 
@@ -72,11 +79,16 @@ def routes(hub: Hub) -> list[BaseRoute]:
         seq, head = await hub.store.head()
         _, broken = chain.check(hub.store.epoch, events)
         case = request.query_params.get("case") or None
-        return JSONResponse({
-            "epoch": hub.store.epoch, "head": {"seq": seq, "hash": head},
-            "chain_ok": broken is None,
-            "break": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
-            "case": case, "events": audit_rows(events, case)})
+        return JSONResponse(
+            {
+                "epoch": hub.store.epoch,
+                "head": {"seq": seq, "hash": head},
+                "chain_ok": broken is None,
+                "break": None if broken is None else {"seq": broken.seq, "reason": broken.reason},
+                "case": case,
+                "events": audit_rows(events, case),
+            }
+        )
 
     async def preview_endpoint(request: Request) -> Response:
         body = await request.body()
@@ -101,10 +113,19 @@ def routes(hub: Hub) -> list[BaseRoute]:
             code = tokens.judges[j.id]
             url = f"{base}/pad#t={code}"
             qr = segno.make(url, error="m")
-            out.append({"id": j.id, "name": j.name, "unit": j.unit, "code": code, "url": url,
-                        "svg": qr.svg_inline(scale=4, border=2, omitsize=True)})
-        return JSONResponse({"title": hub.contest.title, "base": base, "cards": out},
-                            headers={"Cache-Control": "no-store"})
+            out.append(
+                {
+                    "id": j.id,
+                    "name": j.name,
+                    "unit": j.unit,
+                    "code": code,
+                    "url": url,
+                    "svg": qr.svg_inline(scale=4, border=2, omitsize=True),
+                }
+            )
+        return JSONResponse(
+            {"title": hub.contest.title, "base": base, "cards": out}, headers={"Cache-Control": "no-store"}
+        )
 
     return [
         Route("/console", page),

@@ -27,9 +27,12 @@ def routes(hub: Hub) -> list[BaseRoute]:
         contest = getattr(hub, "contest", None)
         config = {"title": contest.title if contest else "", "static": STATIC_URL}
         # no-cache: a judge's tablet must pick up a fixed pad at the next reload.
-        return templates.TemplateResponse(request, "pad.html",
-                                          {"config": config, "static": STATIC_URL},
-                                          headers={"Cache-Control": "no-cache"})
+        return templates.TemplateResponse(
+            request,
+            "pad.html",
+            {"config": config, "static": STATIC_URL},
+            headers={"Cache-Control": "no-cache"},
+        )
 
     return [
         Route("/pad", pad, name="judge_pad"),

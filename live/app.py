@@ -41,8 +41,14 @@ HOST_BURST = 200.0
 def uvicorn_options() -> dict[str, Any]:
     """Server settings the protocol relies on: 64 KiB frames, no compression, keepalive, and
     the sans-I/O WebSocket protocol that the direct fan-out writes to (``DirectWriter``)."""
-    return {"ws": "websockets-sansio", "ws_max_size": P.MAX_FRAME, "ws_per_message_deflate": False,
-            "ws_ping_interval": 20.0, "ws_ping_timeout": 20.0, "lifespan": "on"}
+    return {
+        "ws": "websockets-sansio",
+        "ws_max_size": P.MAX_FRAME,
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": 20.0,
+        "ws_ping_timeout": 20.0,
+        "lifespan": "on",
+    }
 
 
 class Bucket:
@@ -96,7 +102,8 @@ class DirectWriter:
         """Only for the protocol whose internals this relies on; other servers use the queue."""
         proto = getattr(ws.scope.get("live.server_send"), "__self__", None)
         if type(proto).__name__ != "WebSocketsSansIOProtocol" or not all(
-                hasattr(proto, a) for a in ("transport", "close_sent")):
+            hasattr(proto, a) for a in ("transport", "close_sent")
+        ):
             return None
         return cls(proto)
 
@@ -169,8 +176,7 @@ class Connection:
             await self.close(exc.close or P.CLOSE_BAD_FRAME, (exc.code, exc.message))
             return
         self.client = client
-        tasks = {asyncio.create_task(self.read_loop(client)),
-                 asyncio.create_task(client.closed.wait())}
+        tasks = {asyncio.create_task(self.read_loop(client)), asyncio.create_task(client.closed.wait())}
         if client.write is None:
             tasks.add(asyncio.create_task(self.write_loop(client)))
         try:
@@ -193,8 +199,7 @@ class Connection:
             raise P.FrameError("hello_first", "the first frame must be hello", P.CLOSE_BAD_FRAME)
         role = frame.get("role")
         if role not in P.ROLES:
-            raise P.FrameError("bad_role", f"role must be one of {', '.join(P.ROLES)}",
-                               P.CLOSE_BAD_FRAME)
+            raise P.FrameError("bad_role", f"role must be one of {', '.join(P.ROLES)}", P.CLOSE_BAD_FRAME)
         since = P.since_of(frame)
         judge = None
         if role in ("judge", "host"):
@@ -205,8 +210,7 @@ class Connection:
             if role == "judge":
                 judge = tokens.judge_for(token)
                 if judge is None:
-                    raise P.FrameError("bad_token", "wrong or missing judge token",
-                                       P.CLOSE_BAD_TOKEN)
+                    raise P.FrameError("bad_token", "wrong or missing judge token", P.CLOSE_BAD_TOKEN)
         hub = self.hub
         self.token = frame.get("token")
         if role == "host":  # one trusted client that may click fast; judges and screens less
@@ -225,12 +229,16 @@ class Connection:
     async def rehello(self, client: Client, frame: dict[str, Any]) -> None:
         """A resync on the same connection: same role (and token), a fresh snapshot."""
         if frame.get("role") != client.role:
-            raise P.FrameError("bad_role", "a connection keeps its role; reconnect to change it",
-                               P.CLOSE_BAD_FRAME)
+            raise P.FrameError(
+                "bad_role", "a connection keeps its role; reconnect to change it", P.CLOSE_BAD_FRAME
+            )
         if client.role in ("judge", "host"):
             tokens = await self.hub.tokens()
-            ok = (tokens.is_host(frame.get("token")) if client.role == "host"
-                  else tokens.judge_for(frame.get("token")) == client.judge)
+            ok = (
+                tokens.is_host(frame.get("token"))
+                if client.role == "host"
+                else tokens.judge_for(frame.get("token")) == client.judge
+            )
             if not ok:
                 raise P.FrameError("bad_token", "wrong token", P.CLOSE_BAD_TOKEN)
             self.token = frame.get("token")
@@ -240,9 +248,15 @@ class Connection:
 
     def welcome(self, client: Client, since: int | None) -> dict[str, Any]:
         hub = self.hub
-        frame: dict[str, Any] = {"type": "welcome", "role": client.role, "epoch": hub.store.epoch,
-                                 "seq": hub.seq, "server_time": now_ms(), "since": since,
-                                 "protocol": P.VERSION}
+        frame: dict[str, Any] = {
+            "type": "welcome",
+            "role": client.role,
+            "epoch": hub.store.epoch,
+            "seq": hub.seq,
+            "server_time": now_ms(),
+            "since": since,
+            "protocol": P.VERSION,
+        }
         if client.judge:
             frame["judge"] = {"id": client.judge, "name": hub.contest.judge(client.judge).name}
         return frame
@@ -284,33 +298,31 @@ class Connection:
             return None
         if kind == "score":
             if client.role != "judge" or client.judge is None:
-                raise P.FrameError("forbidden", f"a {client.role} cannot score",
-                                   P.CLOSE_FORBIDDEN)
+                raise P.FrameError("forbidden", f"a {client.role} cannot score", P.CLOSE_FORBIDDEN)
             fid = P.frame_id(frame)
-            body: dict[str, Any] = {k: frame[k] for k in ("case", "criteria", "total")
-                                    if k in frame}
+            body: dict[str, Any] = {k: frame[k] for k in ("case", "criteria", "total") if k in frame}
             return await self.write(client.judge, "score", body, fid, frame)
         if kind == "command":
             if client.role != "host":
-                raise P.FrameError("forbidden", f"a {client.role} cannot command the final",
-                                   P.CLOSE_FORBIDDEN)
+                raise P.FrameError(
+                    "forbidden", f"a {client.role} cannot command the final", P.CLOSE_FORBIDDEN
+                )
             fid = P.frame_id(frame)
             action, args = frame.get("action"), frame.get("args", {})
             if not isinstance(action, str) or not isinstance(args, dict):
-                raise P.FrameError("bad_frame", "command needs a string action and object args",
-                                   id_=fid)
+                raise P.FrameError("bad_frame", "command needs a string action and object args", id_=fid)
             return await self.write("host", action, args, fid, frame)
         if kind == "presence":
             if client.judge is None:
-                raise P.FrameError("forbidden", "only judges report their device",
-                                   P.CLOSE_FORBIDDEN)
+                raise P.FrameError("forbidden", "only judges report their device", P.CLOSE_FORBIDDEN)
             battery, charging = frame.get("battery"), frame.get("charging")
-            if battery is not None and (isinstance(battery, bool) or
-                                        not isinstance(battery, int | float) or
-                                        not 0 <= battery <= 1):
+            if battery is not None and (
+                isinstance(battery, bool) or not isinstance(battery, int | float) or not 0 <= battery <= 1
+            ):
                 raise P.FrameError("bad_frame", "battery must be a number from 0 to 1")
-            self.hub.judge_seen(client.judge, 0, battery=battery,
-                                charging=charging if isinstance(charging, bool) else None)
+            self.hub.judge_seen(
+                client.judge, 0, battery=battery, charging=charging if isinstance(charging, bool) else None
+            )
             return None
         raise P.FrameError("unknown_type", f"unknown frame type {kind!r}")
 
@@ -320,11 +332,11 @@ class Connection:
         tokens = await self.hub.tokens(max_age=1.0)
         ok = tokens.is_host(self.token) if actor == "host" else tokens.judge_for(self.token) == actor
         if not ok:
-            raise P.FrameError("bad_token", "this token was replaced; sign in again",
-                               P.CLOSE_BAD_TOKEN)
+            raise P.FrameError("bad_token", "this token was replaced; sign in again", P.CLOSE_BAD_TOKEN)
 
-    async def write(self, actor: str, action: str, args: dict[str, Any], fid: str,
-                    frame: dict[str, Any]) -> str:
+    async def write(
+        self, actor: str, action: str, args: dict[str, Any], fid: str, frame: dict[str, Any]
+    ) -> str:
         if P.has_bad_number(args):
             raise P.FrameError("bad_value", "numbers must be finite", id_=fid)
         await self.still_valid(actor)
@@ -348,8 +360,12 @@ def _surface_routes(hub: Hub) -> list[BaseRoute]:
     return routes
 
 
-def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.db",
-               allow_origins: Iterable[str] = (), follow: bool | None = None) -> Starlette:
+def create_app(
+    contest: Contest | None,
+    store_url: str = "sqlite:///live-final.db",
+    allow_origins: Iterable[str] = (),
+    follow: bool | None = None,
+) -> Starlette:
     """Build the app for one final. The hub starts (and resumes the log) in the lifespan."""
     store = open_store(store_url)
     hub = Hub(store, contest)
@@ -373,11 +389,17 @@ def create_app(contest: Contest | None, store_url: str = "sqlite:///live-final.d
         await Connection(hub, ws).run()
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"ok": hub.started, "seq": hub.seq if hub.started else None,
-                             "epoch": store.epoch, "clients": len(hub.clients),
-                             # clients on the direct fan-out path (the rest use a queue)
-                             "direct": sum(c.write is not None for c in hub.clients),
-                             "pid": os.getpid()})  # which worker answered
+        return JSONResponse(
+            {
+                "ok": hub.started,
+                "seq": hub.seq if hub.started else None,
+                "epoch": store.epoch,
+                "clients": len(hub.clients),
+                # clients on the direct fan-out path (the rest use a queue)
+                "direct": sum(c.write is not None for c in hub.clients),
+                "pid": os.getpid(),
+            }
+        )  # which worker answered
 
     async def public(request: Request) -> Response:
         return JSONResponse(hub.view_json("public"))
@@ -413,5 +435,6 @@ def app_from_env() -> Starlette:
         live_log.setLevel(os.environ.get("LIVE_LOG_LEVEL", "info").upper())
     path = os.environ.get("LIVE_CONTEST")
     origins = [o for o in os.environ.get("LIVE_ALLOW_ORIGIN", "").split(",") if o]
-    return create_app(load_contest(path) if path else None,
-                      os.environ.get("LIVE_STORE", "sqlite:///live-final.db"), origins)
+    return create_app(
+        load_contest(path) if path else None, os.environ.get("LIVE_STORE", "sqlite:///live-final.db"), origins
+    )

@@ -42,11 +42,13 @@ def check(epoch: str, events: Iterable[Mapping[str, Any]]) -> tuple[str, Break |
     for event in events:
         seq = event.get("seq")
         if seq != expected_seq:
-            return prev, Break(expected_seq, f"expected event {expected_seq}, found {seq}"
-                               " (an event was deleted or moved)")
+            return prev, Break(
+                expected_seq, f"expected event {expected_seq}, found {seq} (an event was deleted or moved)"
+            )
         if event.get("prev") != prev:
-            return prev, Break(seq, "its link to the event before is wrong"
-                               " (an event before it was deleted, moved or edited)")
+            return prev, Break(
+                seq, "its link to the event before is wrong (an event before it was deleted, moved or edited)"
+            )
         if link(prev, event) != event.get("hash"):
             return prev, Break(seq, "its content does not match its hash (it was edited)")
         prev = event["hash"]

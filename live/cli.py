@@ -27,9 +27,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         for p in exc.problems:
             print(f"  {p.path}: {p.reason}", file=sys.stderr)
         return 1
-    print(f"{args.contest}: ok: {contest.title}: {len(contest.groups)} groups, "
-          f"{len(contest.cases)} cases, {len(contest.judges)} judges, "
-          f"{len(contest.recusals)} recusal(s)")
+    print(
+        f"{args.contest}: ok: {contest.title}: {len(contest.groups)} groups, "
+        f"{len(contest.cases)} cases, {len(contest.judges)} judges, "
+        f"{len(contest.recusals)} recusal(s)"
+    )
     return 0
 
 
@@ -56,8 +58,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     report = verify_events(epoch, events, args.head)
     if not report.ok:
         print(f"FAILED: {report.problem}", file=sys.stderr)
-        print(f"events read: {report.events}; chain intact up to hash {report.head}",
-              file=sys.stderr)
+        print(f"events read: {report.events}; chain intact up to hash {report.head}", file=sys.stderr)
         return 1
     assert report.contest is not None
     assert report.state is not None

@@ -41,8 +41,13 @@ def http_origin(base: str) -> str:
 class HubClient:
     """One connection. ``state`` is the role's view, kept current from snapshot and patches."""
 
-    def __init__(self, base: str, role: str, token: str | None = None,
-                 on_frame: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self,
+        base: str,
+        role: str,
+        token: str | None = None,
+        on_frame: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.base, self.role, self.token = base, role, token
         self.on_frame = on_frame
         self.ws: ClientConnection | None = None
@@ -57,8 +62,13 @@ class HubClient:
         self._ids = (f"{secrets.token_hex(4)}-{n}" for n in itertools.count())
 
     async def connect(self, since: int | None = None) -> HubClient:
-        self.ws = await connect(ws_url(self.base), origin=http_origin(self.base),  # type: ignore[arg-type]
-                                compression=None, max_size=2**24, open_timeout=10)
+        self.ws = await connect(
+            ws_url(self.base),
+            origin=http_origin(self.base),  # type: ignore[arg-type]
+            compression=None,
+            max_size=2**24,
+            open_timeout=10,
+        )
         hello: dict[str, Any] = {"type": "hello", "role": self.role, "since": since}
         if self.token is not None:
             hello["token"] = self.token
@@ -128,8 +138,13 @@ class HubClient:
             frame["id"] = id
         return await self.request(frame)
 
-    async def score(self, case: str, criteria: dict[str, str] | None = None,
-                    total: str | None = None, id: str | None = None) -> dict[str, Any]:
+    async def score(
+        self,
+        case: str,
+        criteria: dict[str, str] | None = None,
+        total: str | None = None,
+        id: str | None = None,
+    ) -> dict[str, Any]:
         frame: dict[str, Any] = {"type": "score", "case": case}
         if criteria is not None:
             frame["criteria"] = criteria
@@ -139,9 +154,11 @@ class HubClient:
             frame["id"] = id
         return await self.request(frame)
 
-    async def wait_for(self, predicate: Callable[[dict[str, Any]], bool],
-                       timeout: float = 10) -> dict[str, Any]:
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
+    ) -> dict[str, Any]:
         """Wait until the local view satisfies ``predicate``."""
+
         async def wait() -> None:
             async with self._changed:
                 while not predicate(self.state):

@@ -154,8 +154,15 @@ class ContestError(Exception):
 
 # --- a tiny schema checker: (type, required) per field, so the rules read as data ---
 
-_SCALAR_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list",
-                 dict: "a mapping", "number": "a number", (dict, list): "a mapping or a list"}
+_SCALAR_NAMES = {
+    str: "a string",
+    int: "an integer",
+    bool: "true or false",
+    list: "a list",
+    dict: "a mapping",
+    "number": "a number",
+    (dict, list): "a mapping or a list",
+}
 
 
 class _Checker:
@@ -235,20 +242,25 @@ TOP_SPEC: dict[str, tuple[Any, bool]] = {
     "recusals": (list, False),
     "auto_recuse_same_unit": (bool, False),
 }
-CRITERION_SPEC = {"key": (str, True), "name": (str, True), "max": ("number", True),
-                  "step": ("number", True)}
+CRITERION_SPEC = {"key": (str, True), "name": (str, True), "max": ("number", True), "step": ("number", True)}
 TOTAL_SPEC = {"max": ("number", True), "step": ("number", True)}
 AGG_SPEC = {"method": (str, False), "drop": (int, False), "decimals": (int, False)}
 TIMING_SPEC = {"present_seconds": (int, False), "comment_seconds": (int, False)}
 GROUP_SPEC = {"key": (str, True), "name": (str, True), "prizes": ((dict, list), True)}
 JUDGE_SPEC = {"id": (str, True), "name": (str, True), "unit": (str, False)}
-CASE_SPEC = {"id": (str, True), "group": (str, True), "title": (str, True),
-             "unit": (str, False), "presenter": (str, False)}
+CASE_SPEC = {
+    "id": (str, True),
+    "group": (str, True),
+    "title": (str, True),
+    "unit": (str, False),
+    "presenter": (str, False),
+}
 RECUSAL_SPEC = {"judge": (str, True), "case": (str, True)}
 
 
-def _list_of(ck: _Checker, items: list[Any], path: str, spec: dict[str, tuple[Any, bool]]
-             ) -> list[tuple[str, dict[str, Any]]]:
+def _list_of(
+    ck: _Checker, items: list[Any], path: str, spec: dict[str, tuple[Any, bool]]
+) -> list[tuple[str, dict[str, Any]]]:
     return [(f"{path}[{i}]", ck.fields(item, f"{path}[{i}]", spec)) for i, item in enumerate(items)]
 
 
@@ -386,13 +398,25 @@ def parse_contest(data: Any, source: str = "") -> Contest:
             unknown_groups = True
 
     case_paths = [
-        (path, Case(str(r["id"]), str(r["group"]), str(r["title"]), str(r.get("unit", "")),
-                    str(r.get("presenter", ""))))
-        for path, r in case_rows if {"id", "group", "title"} <= r.keys()
+        (
+            path,
+            Case(
+                str(r["id"]),
+                str(r["group"]),
+                str(r["title"]),
+                str(r.get("unit", "")),
+                str(r.get("presenter", "")),
+            ),
+        )
+        for path, r in case_rows
+        if {"id", "group", "title"} <= r.keys()
     ]
     cases = tuple(c for _, c in case_paths)
-    judges = tuple(Judge(str(r["id"]), str(r["name"]), str(r.get("unit", "")))
-                   for _, r in judge_rows if {"id", "name"} <= r.keys())
+    judges = tuple(
+        Judge(str(r["id"]), str(r["name"]), str(r.get("unit", "")))
+        for _, r in judge_rows
+        if {"id", "name"} <= r.keys()
+    )
     # Counting a group's cases or looking up an id uses every row that gives the field, even
     # a row refused for another reason, and is skipped when some row does not give it:
     # otherwise one broken case would also show up as "too many prizes", "unknown case", ...
@@ -429,15 +453,18 @@ def parse_contest(data: Any, source: str = "") -> Contest:
         recusals |= {(j.id, c.id) for j in judges for c in cases if j.unit and j.unit == c.unit}
 
     if judges and aggregation.min_scores > len(judges):
-        ck.add("aggregation.drop",
-               f"dropping {drop} highest and {drop} lowest needs at least "
-               f"{aggregation.min_scores} judges; the panel has {len(judges)}")
+        ck.add(
+            "aggregation.drop",
+            f"dropping {drop} highest and {drop} lowest needs at least "
+            f"{aggregation.min_scores} judges; the panel has {len(judges)}",
+        )
     for path, c in case_paths:  # the file's own index, even when an earlier case was refused
         panel = sum(1 for j in judges if (j.id, c.id) not in recusals)
         if judges and panel < aggregation.min_scores <= len(judges):
-            ck.add(path,
-                   f"only {panel} judge(s) can score {c.id} after recusals; "
-                   f"{aggregation.min_scores} needed")
+            ck.add(
+                path,
+                f"only {panel} judge(s) can score {c.id} after recusals; {aggregation.min_scores} needed",
+            )
 
     tie_break: list[str] = []
     for i, rule in enumerate(top.get("tie_break", [])):
@@ -453,10 +480,18 @@ def parse_contest(data: Any, source: str = "") -> Contest:
         raise ContestError(ck.problems, source)
     assert rubric is not None
     return Contest(
-        title=str(top["title"]), theme=str(top.get("theme", "")), rubric=rubric,
-        aggregation=aggregation, tie_break=tuple(tie_break), timing=timing,
-        groups=tuple(groups), judges=judges, cases=cases, recusals=frozenset(recusals),
-        auto_close=bool(top.get("auto_close", False)), raw=data,
+        title=str(top["title"]),
+        theme=str(top.get("theme", "")),
+        rubric=rubric,
+        aggregation=aggregation,
+        tie_break=tuple(tie_break),
+        timing=timing,
+        groups=tuple(groups),
+        judges=judges,
+        cases=cases,
+        recusals=frozenset(recusals),
+        auto_close=bool(top.get("auto_close", False)),
+        raw=data,
     )
 
 
@@ -468,15 +503,17 @@ def load_contest(path: str | Path) -> Contest:
     except OSError as exc:
         raise ContestError([Problem("(file)", exc.strerror or str(exc))], str(path)) from None
     except UnicodeDecodeError as exc:
-        raise ContestError([Problem("(file)", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")],
-                           str(path)) from None
+        raise ContestError(
+            [Problem("(file)", f"not UTF-8 text (byte {exc.start}): save it as UTF-8")], str(path)
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
-        raise ContestError([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")],
-                           str(path)) from None
+        raise ContestError(
+            [Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], str(path)
+        ) from None
     if isinstance(data, dict) and any(isinstance(data.get(k), str) for k in ("cases", "judges")):
         from live.importer import parse_with_tables  # cases: cases.xlsx, judges: judges.csv
 

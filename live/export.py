@@ -38,20 +38,41 @@ MEDIA_TYPES = {
 }
 # How a judge's entry for a case counts; the Chinese is what the spreadsheets and pages show.
 SCORE_STATUS = {
-    "counted": "计入", "dropped_high": "去掉最高", "dropped_low": "去掉最低",
-    "submitted": "已提交（未亮分）", "recused": "回避", "absent": "缺席", "missing": "未评",
+    "counted": "计入",
+    "dropped_high": "去掉最高",
+    "dropped_low": "去掉最低",
+    "submitted": "已提交（未亮分）",
+    "recused": "回避",
+    "absent": "缺席",
+    "missing": "未评",
 }
 EVENT_NAMES = {
-    "created": "创建决赛", "staged": "上台", "timer": "计时", "opened": "开始评分",
-    "closed": "结束评分", "scored": "评分", "voided": "作废评分", "revealed": "亮分",
-    "reveal_undone": "撤销亮分", "reopened": "重新评分", "judge_absent": "评委缺席",
-    "moved": "调整顺序", "skipped": "跳过", "tie_resolved": "裁定并列", "screen": "大屏切换",
+    "created": "创建决赛",
+    "staged": "上台",
+    "timer": "计时",
+    "opened": "开始评分",
+    "closed": "结束评分",
+    "scored": "评分",
+    "voided": "作废评分",
+    "revealed": "亮分",
+    "reveal_undone": "撤销亮分",
+    "reopened": "重新评分",
+    "judge_absent": "评委缺席",
+    "moved": "调整顺序",
+    "skipped": "跳过",
+    "tie_resolved": "裁定并列",
+    "screen": "大屏切换",
     "award_step": "颁奖",
 }
-CORRECTIONS = ("voided", "reopened", "judge_absent", "skipped", "moved", "tie_resolved",
-               "reveal_undone")
-CASE_STATUS = {"waiting": "待展示", "on_stage": "展示中", "scoring": "评分中", "closed": "已结束评分",
-               "revealed": "已亮分", "skipped": "未展示（跳过）"}
+CORRECTIONS = ("voided", "reopened", "judge_absent", "skipped", "moved", "tie_resolved", "reveal_undone")
+CASE_STATUS = {
+    "waiting": "待展示",
+    "on_stage": "展示中",
+    "scoring": "评分中",
+    "closed": "已结束评分",
+    "revealed": "已亮分",
+    "skipped": "未展示（跳过）",
+}
 
 
 class ExportError(Exception):
@@ -67,8 +88,9 @@ def iso(ms: int | None) -> str:
 # --- the export as data ---
 
 
-def build_export(epoch: str, events: Sequence[Mapping[str, Any]],
-                 generated_at: int | None = None) -> dict[str, Any]:
+def build_export(
+    epoch: str, events: Sequence[Mapping[str, Any]], generated_at: int | None = None
+) -> dict[str, Any]:
     """Everything a results auditor needs, from a log that passes ``verify_events``."""
     report = verify_events(epoch, events)
     if not report.ok or report.contest is None or report.state is None:
@@ -87,11 +109,19 @@ def build_export(epoch: str, events: Sequence[Mapping[str, Any]],
         elif ev["type"] == "voided":
             was = last_score.get((data["case"], data["judge"]), {})
             voids.setdefault(data["case"], []).append(
-                {"judge": data["judge"], "reason": data["reason"], "seq": ev["seq"],
-                 "at": ev["at"], "total": was.get("total"), "values": was.get("values")})
+                {
+                    "judge": data["judge"],
+                    "reason": data["reason"],
+                    "seq": ev["seq"],
+                    "at": ev["at"],
+                    "total": was.get("total"),
+                    "values": was.get("values"),
+                }
+            )
         elif ev["type"] == "reopened":
             reopens.setdefault(data["case"], []).append(
-                {"reason": data["reason"], "seq": ev["seq"], "at": ev["at"]})
+                {"reason": data["reason"], "seq": ev["seq"], "at": ev["at"]}
+            )
         elif ev["type"] == "skipped":
             skips[data["case"]] = data["reason"]
 
@@ -107,11 +137,21 @@ def build_export(epoch: str, events: Sequence[Mapping[str, Any]],
             score = cs.scores.get(j.id)
             row: dict[str, Any] = {"judge": j.id}
             if score is not None:
-                status = ("dropped_high" if j.id in dropped_high else
-                          "dropped_low" if j.id in dropped_low else
-                          "counted" if result else "submitted")
-                row.update(status=status, values={k: plain(v) for k, v in score.values.items()},
-                           total=plain(score.total), at=score.at)
+                status = (
+                    "dropped_high"
+                    if j.id in dropped_high
+                    else "dropped_low"
+                    if j.id in dropped_low
+                    else "counted"
+                    if result
+                    else "submitted"
+                )
+                row.update(
+                    status=status,
+                    values={k: plain(v) for k, v in score.values.items()},
+                    total=plain(score.total),
+                    at=score.at,
+                )
             elif contest.is_recused(j.id, case.id):
                 row["status"] = "recused"
             elif j.id in state.absent:
@@ -120,64 +160,98 @@ def build_export(epoch: str, events: Sequence[Mapping[str, Any]],
                 row["status"] = "missing"
             scores.append(row)
         p = placing.get(case.id)
-        cases.append({
-            "id": case.id, "group": case.group, "title": case.title, "unit": case.unit,
-            "presenter": case.presenter, "position": position[case.id], "status": cs.status,
-            "scores": scores,
-            "result": None if result is None else {
-                "final": str(result.final), "unrounded": plain(result.unrounded),
-                "dropped_high": list(result.dropped_high), "dropped_low": list(result.dropped_low),
-                "counted": len(result.totals) - len(result.dropped)},
-            "rank": p.rank if p else None, "prize": p.prize if p else None,
-            "tied": bool(p and p.tied), "boundary_tie": bool(p and p.boundary_tie),
-            "voids": voids.get(case.id, []), "reopened": reopens.get(case.id, []),
-            "skip_reason": skips.get(case.id),
-        })
+        cases.append(
+            {
+                "id": case.id,
+                "group": case.group,
+                "title": case.title,
+                "unit": case.unit,
+                "presenter": case.presenter,
+                "position": position[case.id],
+                "status": cs.status,
+                "scores": scores,
+                "result": None
+                if result is None
+                else {
+                    "final": str(result.final),
+                    "unrounded": plain(result.unrounded),
+                    "dropped_high": list(result.dropped_high),
+                    "dropped_low": list(result.dropped_low),
+                    "counted": len(result.totals) - len(result.dropped),
+                },
+                "rank": p.rank if p else None,
+                "prize": p.prize if p else None,
+                "tied": bool(p and p.tied),
+                "boundary_tie": bool(p and p.boundary_tie),
+                "voids": voids.get(case.id, []),
+                "reopened": reopens.get(case.id, []),
+                "skip_reason": skips.get(case.id),
+            }
+        )
 
     by_id: dict[str, dict[str, Any]] = {c["id"]: c for c in cases}
     groups = []
     for g in contest.groups:
         board = board_section(contest, state, g.key)
-        groups.append({
-            "key": g.key, "name": g.name, "complete": board["final"],
-            "prizes": [{"name": n, "count": k} for n, k in g.prizes],
-            "ranking": [{k: by_id[row["case"]][k] for k in ("id", "title", "unit", "presenter",
-                                                          "rank", "prize", "tied", "boundary_tie")}
-                        | {"final": row["final"],
-                           "unrounded": by_id[row["case"]]["result"]["unrounded"]}
-                        for row in board["rows"]],
-            "skipped": board["skipped"],
-            "pending": [c for c in board["pending"] if c not in board["skipped"]],
-            "tie_order": list(state.tie_orders.get(g.key, ())),
-        })
+        groups.append(
+            {
+                "key": g.key,
+                "name": g.name,
+                "complete": board["final"],
+                "prizes": [{"name": n, "count": k} for n, k in g.prizes],
+                "ranking": [
+                    {
+                        k: by_id[row["case"]][k]
+                        for k in ("id", "title", "unit", "presenter", "rank", "prize", "tied", "boundary_tie")
+                    }
+                    | {"final": row["final"], "unrounded": by_id[row["case"]]["result"]["unrounded"]}
+                    for row in board["rows"]
+                ],
+                "skipped": board["skipped"],
+                "pending": [c for c in board["pending"] if c not in board["skipped"]],
+                "tie_order": list(state.tie_orders.get(g.key, ())),
+            }
+        )
 
     recusals = sorted(contest.recusals, key=lambda r: (position[r[1]], r[0]))
-    explicit = {(str(r.get("judge")), str(r.get("case"))) for r in contest.raw.get("recusals") or []
-                if isinstance(r, Mapping)}
+    explicit = {
+        (str(r.get("judge")), str(r.get("case")))
+        for r in contest.raw.get("recusals") or []
+        if isinstance(r, Mapping)
+    }
     return {
-        "format": FORMAT, "version": VERSION,
-        "title": contest.title, "theme": contest.theme,
-        "epoch": epoch, "head": report.head, "events": report.events,
+        "format": FORMAT,
+        "version": VERSION,
+        "title": contest.title,
+        "theme": contest.theme,
+        "epoch": epoch,
+        "head": report.head,
+        "events": report.events,
         "generated_at": generated_at if generated_at is not None else int(time.time() * 1000),
         "finished": state.finished,
         "rule": rule_text(contest_data(contest)),
         "contest": contest_data(contest),
-        "rubric": [{"key": c.key, "name": c.name, "max": plain(c.max), "step": plain(c.step)}
-                   for c in contest.rubric.criteria],
-        "judges": [{"id": j.id, "name": j.name, "unit": j.unit, "absent": state.absent.get(j.id)}
-                   for j in contest.judges],
+        "rubric": [
+            {"key": c.key, "name": c.name, "max": plain(c.max), "step": plain(c.step)}
+            for c in contest.rubric.criteria
+        ],
+        "judges": [
+            {"id": j.id, "name": j.name, "unit": j.unit, "absent": state.absent.get(j.id)}
+            for j in contest.judges
+        ],
         "groups": groups,
         "cases": cases,
-        "recusals": [{"judge": j, "case": c, "why": "explicit" if (j, c) in explicit else "same_unit"}
-                     for j, c in recusals],
+        "recusals": [
+            {"judge": j, "case": c, "why": "explicit" if (j, c) in explicit else "same_unit"}
+            for j, c in recusals
+        ],
         "audit": [dict(ev) for ev in events],
     }
 
 
 def rule_text(data: Mapping[str, Any]) -> str:
     agg = data.get("aggregation") or {}
-    method, drop, decimals = (agg.get("method", "trimmed_mean"), agg.get("drop", 1),
-                              agg.get("decimals", 2))
+    method, drop, decimals = (agg.get("method", "trimmed_mean"), agg.get("drop", 1), agg.get("decimals", 2))
     if method == "trimmed_mean" and drop:
         how = f"去掉{drop}个最高分和{drop}个最低分后取平均"
     elif method == "median":
@@ -194,8 +268,7 @@ def summary_of(event: Mapping[str, Any], names: Mapping[str, str]) -> str:
     if kind == "created":
         return f"{label}：{data.get('contest', {}).get('title', '')}"
     parts = []
-    for key in ("case", "judge", "group", "screen", "op", "seconds", "after", "order", "total",
-                "reason"):
+    for key in ("case", "judge", "group", "screen", "op", "seconds", "after", "order", "total", "reason"):
         if data.get(key) not in (None, "", []):
             value = data[key]
             value = names.get(value, value) if key == "judge" else value
@@ -216,29 +289,72 @@ def _tables(export: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[A
     names = {j: judges[j]["name"] for j in judges}
     groups = {g["key"]: g["name"] for g in export["groups"]}
     crit = [c["key"] for c in export["rubric"]]
-    ranking_head = ["组别", "名次", "编号", "案例名称", "申报单位", "展示人", "最终得分", "未舍入均分",
-                    "奖项", "去掉最高", "去掉最低", "备注"]
+    ranking_head = [
+        "组别",
+        "名次",
+        "编号",
+        "案例名称",
+        "申报单位",
+        "展示人",
+        "最终得分",
+        "未舍入均分",
+        "奖项",
+        "去掉最高",
+        "去掉最低",
+        "备注",
+    ]
     ranking = []
     by_id = {c["id"]: c for c in export["cases"]}
     for g in export["groups"]:
         for r in g["ranking"]:
             case = by_id[r["id"]]
             note = "并列（跨奖项，待裁定）" if r["boundary_tie"] else "并列" if r["tied"] else ""
-            ranking.append([g["name"], r["rank"], r["id"], r["title"], r["unit"], r["presenter"],
-                            Decimal(r["final"]), Decimal(r["unrounded"]), r["prize"] or "",
-                            "、".join(names[j] for j in case["result"]["dropped_high"]),
-                            "、".join(names[j] for j in case["result"]["dropped_low"]), note])
-    scores_head = ["组别", "出场顺序", "编号", "案例名称", "评委编号", "评委",
-                   *[c["name"] for c in export["rubric"]], "总分", "状态", "提交时间"]
+            ranking.append(
+                [
+                    g["name"],
+                    r["rank"],
+                    r["id"],
+                    r["title"],
+                    r["unit"],
+                    r["presenter"],
+                    Decimal(r["final"]),
+                    Decimal(r["unrounded"]),
+                    r["prize"] or "",
+                    "、".join(names[j] for j in case["result"]["dropped_high"]),
+                    "、".join(names[j] for j in case["result"]["dropped_low"]),
+                    note,
+                ]
+            )
+    scores_head = [
+        "组别",
+        "出场顺序",
+        "编号",
+        "案例名称",
+        "评委编号",
+        "评委",
+        *[c["name"] for c in export["rubric"]],
+        "总分",
+        "状态",
+        "提交时间",
+    ]
     scores = []
     for case in sorted(export["cases"], key=lambda c: c["position"]):
         for s in case["scores"]:
             values = s.get("values") or {}
-            scores.append([groups[case["group"]], case["position"], case["id"], case["title"],
-                           s["judge"], names[s["judge"]],
-                           *[Decimal(values[k]) if k in values else None for k in crit],
-                           Decimal(s["total"]) if "total" in s else None,
-                           SCORE_STATUS[s["status"]], iso(s.get("at")) if s.get("at") else ""])
+            scores.append(
+                [
+                    groups[case["group"]],
+                    case["position"],
+                    case["id"],
+                    case["title"],
+                    s["judge"],
+                    names[s["judge"]],
+                    *[Decimal(values[k]) if k in values else None for k in crit],
+                    Decimal(s["total"]) if "total" in s else None,
+                    SCORE_STATUS[s["status"]],
+                    iso(s.get("at")) if s.get("at") else "",
+                ]
+            )
     corr_head = ["序号", "时间", "操作", "案例", "评委", "原因", "作废前总分"]
     corrections = []
     void_totals = {(v["seq"]): v.get("total") for c in export["cases"] for v in c["voids"]}
@@ -248,29 +364,62 @@ def _tables(export: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[A
         data = ev.get("data") or {}
         judge = data.get("judge")
         was = void_totals.get(ev["seq"])
-        corrections.append([ev["seq"], iso(ev["at"]), EVENT_NAMES[ev["type"]],
-                            data.get("case") or data.get("group") or "",
-                            names.get(judge, judge or ""),
-                            data.get("reason") or ("、".join(data.get("order", [])) or ""),
-                            Decimal(was) if was else None])
+        corrections.append(
+            [
+                ev["seq"],
+                iso(ev["at"]),
+                EVENT_NAMES[ev["type"]],
+                data.get("case") or data.get("group") or "",
+                names.get(judge, judge or ""),
+                data.get("reason") or ("、".join(data.get("order", [])) or ""),
+                Decimal(was) if was else None,
+            ]
+        )
     rec_head = ["评委编号", "评委", "案例", "案例名称", "原因"]
-    recusals = [[r["judge"], names[r["judge"]], r["case"], by_id[r["case"]]["title"],
-                 "指定回避" if r["why"] == "explicit" else "同单位自动回避"]
-                for r in export["recusals"]]
+    recusals = [
+        [
+            r["judge"],
+            names[r["judge"]],
+            r["case"],
+            by_id[r["case"]]["title"],
+            "指定回避" if r["why"] == "explicit" else "同单位自动回避",
+        ]
+        for r in export["recusals"]
+    ]
     audit_head = ["序号", "时间", "操作者", "事件", "摘要", "数据", "客户端ID", "前一哈希", "哈希"]
-    audit = [[ev["seq"], iso(ev["at"]), names.get(ev["actor"], ev["actor"]), ev["type"],
-              summary_of(ev, names),
-              chain.canonical(ev.get("data"))[:30000], ev.get("cid") or "", ev["prev"], ev["hash"]]
-             for ev in export["audit"]]
+    audit = [
+        [
+            ev["seq"],
+            iso(ev["at"]),
+            names.get(ev["actor"], ev["actor"]),
+            ev["type"],
+            summary_of(ev, names),
+            chain.canonical(ev.get("data"))[:30000],
+            ev.get("cid") or "",
+            ev["prev"],
+            ev["hash"],
+        ]
+        for ev in export["audit"]
+    ]
     summary_head = ["项目", "值"]
-    summary = [["标题", export["title"]], ["计分规则", export["rule"]],
-               ["全部结束", "是" if export["finished"] else "否（结果未最终确定）"],
-               ["日志头哈希 (head)", export["head"]], ["日志 epoch", export["epoch"]],
-               ["事件数", export["events"]], ["导出时间", iso(export["generated_at"])],
-               ["核验", "live verify 本文件的 JSON 导出，可由原始评分独立重算全部结果"]]
-    return {"ranking": (ranking_head, ranking), "scores": (scores_head, scores),
-            "corrections": (corr_head, corrections), "recusals": (rec_head, recusals),
-            "audit": (audit_head, audit), "summary": (summary_head, summary)}
+    summary = [
+        ["标题", export["title"]],
+        ["计分规则", export["rule"]],
+        ["全部结束", "是" if export["finished"] else "否（结果未最终确定）"],
+        ["日志头哈希 (head)", export["head"]],
+        ["日志 epoch", export["epoch"]],
+        ["事件数", export["events"]],
+        ["导出时间", iso(export["generated_at"])],
+        ["核验", "live verify 本文件的 JSON 导出，可由原始评分独立重算全部结果"],
+    ]
+    return {
+        "ranking": (ranking_head, ranking),
+        "scores": (scores_head, scores),
+        "corrections": (corr_head, corrections),
+        "recusals": (rec_head, recusals),
+        "audit": (audit_head, audit),
+        "summary": (summary_head, summary),
+    }
 
 
 CSV_FILES = ("summary", "ranking", "scores", "corrections", "recusals", "audit")
@@ -347,11 +496,21 @@ def to_xlsx(export: Mapping[str, Any]) -> bytes:
     for g in export["groups"]:
         ws = sheet(g["name"])
         ws.cell(row=1, column=1, value=f"{export['title']}　{g['name']}　成绩").font = Font(
-            bold=True, size=14)
-        ws.cell(row=2, column=1, value=export["rule"] + ("" if export["finished"] else
-                                                         "（结果未最终确定）"))
-        cols = ["名次", "编号", "案例名称", "申报单位", "展示人",
-                *[j["name"] for j in judges], "最终得分", "未舍入均分", "奖项", "备注"]
+            bold=True, size=14
+        )
+        ws.cell(row=2, column=1, value=export["rule"] + ("" if export["finished"] else "（结果未最终确定）"))
+        cols = [
+            "名次",
+            "编号",
+            "案例名称",
+            "申报单位",
+            "展示人",
+            *[j["name"] for j in judges],
+            "最终得分",
+            "未舍入均分",
+            "奖项",
+            "备注",
+        ]
         header(ws, 3, cols)
         nj = len(judges)
         rows = [by_id[r["id"]] for r in g["ranking"]]
@@ -375,13 +534,21 @@ def to_xlsx(export: Mapping[str, Any]) -> bytes:
                 cell = ws.cell(row=i, column=7 + nj, value=Decimal(result["unrounded"]))
                 cell.number_format = "0.0000"
             ws.cell(row=i, column=8 + nj, value=case["prize"])
-            note = ("并列（跨奖项，待裁定）" if case["boundary_tie"] else "并列" if case["tied"] else
-                    "" if result else CASE_STATUS[case["status"]])
+            note = (
+                "并列（跨奖项，待裁定）"
+                if case["boundary_tie"]
+                else "并列"
+                if case["tied"]
+                else ""
+                if result
+                else CASE_STATUS[case["status"]]
+            )
             ws.cell(row=i, column=9 + nj, value=note or None)
         foot = 4 + len(rows) + 1
         ws.cell(row=foot, column=1, value="删除线：去掉的最高分、最低分")
-        ws.cell(row=foot + 1, column=1,
-                value=f"日志头哈希 head: {export['head']}（{export['events']} 个事件）")
+        ws.cell(
+            row=foot + 1, column=1, value=f"日志头哈希 head: {export['head']}（{export['events']} 个事件）"
+        )
         widths(ws, 3, limit=40, last_row=3 + len(rows))  # not the title and footer lines
         ws.column_dimensions["C"].width = min(50, ws.column_dimensions["C"].width)
         ws.freeze_panes = "C4"
@@ -393,12 +560,16 @@ def to_xlsx(export: Mapping[str, Any]) -> bytes:
 
     tables = _tables(export)
     formats = {
-        "scores": {len(tables["scores"][0]) - 3 - k: score_fmt
-                   for k in range(len(export["rubric"]) + 1)},
+        "scores": {len(tables["scores"][0]) - 3 - k: score_fmt for k in range(len(export["rubric"]) + 1)},
         "corrections": {6: score_fmt},
     }
-    titles = {"scores": "评分明细", "corrections": "更正记录", "recusals": "回避",
-              "audit": "审计日志", "summary": "说明"}
+    titles = {
+        "scores": "评分明细",
+        "corrections": "更正记录",
+        "recusals": "回避",
+        "audit": "审计日志",
+        "summary": "说明",
+    }
     for name, title in titles.items():
         head, rows = tables[name]
         ws = sheet(title)
@@ -444,8 +615,10 @@ def recompute(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         for judge, s in given.items():
             values = sum((Decimal(v) for v in (s.get("values") or {}).values()), Decimal(0))
             if s.get("values") and values != Decimal(s["total"]):
-                diffs.append(f"{case['id']}: judge {judge}'s total {s['total']} is not the sum "
-                             f"of their criteria ({plain(values)})")
+                diffs.append(
+                    f"{case['id']}: judge {judge}'s total {s['total']} is not the sum "
+                    f"of their criteria ({plain(values)})"
+                )
         if case.get("result") is None:
             continue
         totals = [(j, Decimal(given[j]["total"])) for j in order if j in given]
@@ -456,17 +629,26 @@ def recompute(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
             continue
         result = case["result"]
         if str(agg.final) != result["final"]:
-            diffs.append(f"{case['id']}: final {result['final']} in the export, "
-                         f"{agg.final} recomputed from the judges' totals")
-        if list(agg.dropped_high) != result["dropped_high"] or \
-                list(agg.dropped_low) != result["dropped_low"]:
-            diffs.append(f"{case['id']}: dropped {result['dropped_high']}+{result['dropped_low']}"
-                         f" in the export, {list(agg.dropped_high)}+{list(agg.dropped_low)} "
-                         "recomputed")
+            diffs.append(
+                f"{case['id']}: final {result['final']} in the export, "
+                f"{agg.final} recomputed from the judges' totals"
+            )
+        if list(agg.dropped_high) != result["dropped_high"] or list(agg.dropped_low) != result["dropped_low"]:
+            diffs.append(
+                f"{case['id']}: dropped {result['dropped_high']}+{result['dropped_low']}"
+                f" in the export, {list(agg.dropped_high)}+{list(agg.dropped_low)} "
+                "recomputed"
+            )
         n = len(given)
         keys = [c.key for c in contest.rubric.criteria]
-        means = {k: sum((Decimal((s.get("values") or {}).get(k, "0")) for s in given.values()),
-                        Decimal(0)) / n for k in keys} if n else {}
+        means = (
+            {
+                k: sum((Decimal((s.get("values") or {}).get(k, "0")) for s in given.values()), Decimal(0)) / n
+                for k in keys
+            }
+            if n
+            else {}
+        )
         finals[case["id"]] = (agg.final, agg.unrounded, means)
 
     for g in contest.groups:
@@ -480,16 +662,17 @@ def recompute(data: Mapping[str, Any]) -> tuple[list[str], list[str]]:
         exported = {r["id"]: r for r in gdata["ranking"]}
         for p in placings:
             final = finals[p.case][0]
-            lines.append(f"  {p.rank:>3}  {final:>7}  {p.prize or '-':<6} {p.case}  "
-                         f"{cases[p.case]['title']}")
+            lines.append(f"  {p.rank:>3}  {final:>7}  {p.prize or '-':<6} {p.case}  {cases[p.case]['title']}")
             row = exported.get(p.case)
             if row is None:
                 diffs.append(f"{p.case}: revealed but missing from the {g.key} ranking")
                 continue
             if row["rank"] != p.rank or (row["prize"] or None) != p.prize or row["final"] != str(final):
-                diffs.append(f"{p.case}: rank {row['rank']}, {row['prize'] or 'no prize'}, final "
-                             f"{row['final']} in the export; recomputed rank {p.rank}, "
-                             f"{p.prize or 'no prize'}, final {final}")
+                diffs.append(
+                    f"{p.case}: rank {row['rank']}, {row['prize'] or 'no prize'}, final "
+                    f"{row['final']} in the export; recomputed rank {p.rank}, "
+                    f"{p.prize or 'no prize'}, final {final}"
+                )
         for case_id in set(exported) - {p.case for p in placings}:
             diffs.append(f"{case_id}: ranked in the export but has no result to recompute")
     return lines, diffs
@@ -511,8 +694,10 @@ def check_log(data: Mapping[str, Any]) -> list[str]:
         from_log = {j: plain(s.total) for j, s in logged.scores.items()}
         for judge in sorted(set(table) | set(from_log)):
             if table.get(judge) != from_log.get(judge):
-                diffs.append(f"{case['id']}: judge {judge}'s total is {table.get(judge)} in the "
-                             f"score table but {from_log.get(judge)} in the audit log")
+                diffs.append(
+                    f"{case['id']}: judge {judge}'s total is {table.get(judge)} in the "
+                    f"score table but {from_log.get(judge)} in the audit log"
+                )
     return diffs
 
 
@@ -540,8 +725,10 @@ def verify_export(path: Path) -> int:
             print(f"  {d}", file=sys.stderr)
         return 1
     revealed = sum(1 for c in data["cases"] if c.get("result"))
-    print(f"\nrecomputed {revealed} case result(s) from the raw scores: every final, rank and "
-          f"prize matches; audit log of {data.get('events')} events intact, head {data.get('head')}")
+    print(
+        f"\nrecomputed {revealed} case result(s) from the raw scores: every final, rank and "
+        f"prize matches; audit log of {data.get('events')} events intact, head {data.get('head')}"
+    )
     return 0
 
 
@@ -552,11 +739,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from live.cli import store_url
 
     out = Path(args.output)
-    fmt = args.format or {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv"}.get(out.suffix.lower(),
-                                                                             "json")
+    fmt = args.format or {".xlsx": "xlsx", ".zip": "csv", ".csv": "csv"}.get(out.suffix.lower(), "json")
     if fmt == "csv" and out.suffix.lower() != ".zip":
-        print("live export: the csv export is a zip of several CSV files: use -o NAME.zip",
-              file=sys.stderr)
+        print("live export: the csv export is a zip of several CSV files: use -o NAME.zip", file=sys.stderr)
         return 2
     url = store_url(args.store)
     if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
@@ -572,16 +757,17 @@ def cmd_export(args: argparse.Namespace) -> int:
         return 1
     out.write_bytes(render(export, fmt))
     state = "final" if export["finished"] else "NOT final: some cases are not revealed yet"
-    print(f"wrote {out} ({fmt}, {out.stat().st_size} bytes): {export['title']}; {state}; "
-          f"head {export['head']}")
+    print(
+        f"wrote {out} ({fmt}, {out.stat().st_size} bytes): {export['title']}; {state}; head {export['head']}"
+    )
     return 0
 
 
 def add_export_command(sub: Any) -> None:
-    p = sub.add_parser("export", help="export results, raw scores and the audit log "
-                                      "(xlsx, csv zip or json)")
+    p = sub.add_parser("export", help="export results, raw scores and the audit log (xlsx, csv zip or json)")
     p.add_argument("--store", required=True, help="store URL or SQLite file of the final")
-    p.add_argument("--format", choices=FORMATS,
-                   help="default: from the -o suffix (.xlsx, .zip/.csv, else json)")
+    p.add_argument(
+        "--format", choices=FORMATS, help="default: from the -o suffix (.xlsx, .zip/.csv, else json)"
+    )
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.set_defaults(func=cmd_export)

@@ -27,8 +27,23 @@ from live.scoring import (
 CASE_STATUSES = ("waiting", "on_stage", "scoring", "closed", "revealed", "skipped")
 SCREENS = ("auto", "board", "awards", "welcome")
 TIMER_OPS = ("start", "pause", "resume", "add", "reset")
-HOST_ACTIONS = ("stage", "timer", "open", "close", "reveal", "next", "reopen", "void", "absent",
-                "move", "skip", "resolve_tie", "undo_reveal", "show", "award_step")
+HOST_ACTIONS = (
+    "stage",
+    "timer",
+    "open",
+    "close",
+    "reveal",
+    "next",
+    "reopen",
+    "void",
+    "absent",
+    "move",
+    "skip",
+    "resolve_tie",
+    "undo_reveal",
+    "show",
+    "award_step",
+)
 Event = dict[str, Any]
 
 
@@ -100,8 +115,9 @@ def initial_state(contest: Contest) -> FinalState:
 
 def expected_judges(contest: Contest, state: FinalState, case: str) -> tuple[str, ...]:
     """Judges whose score the case waits for: not recused, not marked absent."""
-    return tuple(j.id for j in contest.judges
-                 if not contest.is_recused(j.id, case) and j.id not in state.absent)
+    return tuple(
+        j.id for j in contest.judges if not contest.is_recused(j.id, case) and j.id not in state.absent
+    )
 
 
 def group_placings(contest: Contest, state: FinalState, group: str) -> list[Placing]:
@@ -110,10 +126,8 @@ def group_placings(contest: Contest, state: FinalState, group: str) -> list[Plac
         cs = state.cases[case.id]
         if cs.status != "revealed" or cs.result is None:
             continue
-        entries.append(Entry(case.id, cs.result.final, cs.result.unrounded,
-                             criterion_means(cs.scores)))
-    return rank(entries, contest.tie_break, contest.group(group).prizes,
-                state.tie_orders.get(group, ()))
+        entries.append(Entry(case.id, cs.result.final, cs.result.unrounded, criterion_means(cs.scores)))
+    return rank(entries, contest.tie_break, contest.group(group).prizes, state.tie_orders.get(group, ()))
 
 
 def criterion_means(scores: Mapping[str, Score]) -> dict[str, Decimal]:
@@ -125,8 +139,7 @@ def criterion_means(scores: Mapping[str, Score]) -> dict[str, Decimal]:
 
 
 def group_final(state: FinalState, contest: Contest, group: str) -> bool:
-    return all(state.cases[c.id].status in ("revealed", "skipped")
-               for c in contest.group_cases(group))
+    return all(state.cases[c.id].status in ("revealed", "skipped") for c in contest.group_cases(group))
 
 
 def case_aggregate(contest: Contest, case: CaseState) -> Aggregate:
@@ -183,8 +196,7 @@ def _status(state: FinalState, case: str) -> str:
 
 def _must_be_free(state: FinalState) -> None:
     if state.current is not None and _status(state, state.current) in ("scoring", "closed"):
-        raise _fail("case_in_progress",
-                    f"{state.current} is still being scored: close and reveal it first")
+        raise _fail("case_in_progress", f"{state.current} is still being scored: close and reveal it first")
 
 
 def _awards_ready(contest: Contest, state: FinalState, group: str) -> None:
@@ -223,9 +235,17 @@ def _decide_score(contest: Contest, state: FinalState, cmd: Command) -> list[Eve
         raise _fail("not_open", "scoring for this case is not open")
     values = validate_entry(contest.rubric, cmd.args)
     total = sum(values.values(), Decimal(0))
-    events: list[Event] = [{"type": "scored", "data": {
-        "case": case, "judge": judge, "values": {k: plain(v) for k, v in values.items()},
-        "total": plain(total)}}]
+    events: list[Event] = [
+        {
+            "type": "scored",
+            "data": {
+                "case": case,
+                "judge": judge,
+                "values": {k: plain(v) for k, v in values.items()},
+                "total": plain(total),
+            },
+        }
+    ]
     if contest.auto_close:
         done = set(state.cases[case].scores) | {judge}
         if all(j in done for j in expected_judges(contest, state, case)):
@@ -353,8 +373,7 @@ def _move(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[
         raise _fail("unknown_case", f"unknown case {args.get('case')!r}")
     case: str = args["case"]
     if _status(state, case) != "waiting":
-        raise _fail("case_not_waiting", f"only a waiting case can move; {case} is "
-                    f"{_status(state, case)}")
+        raise _fail("case_not_waiting", f"only a waiting case can move; {case} is {_status(state, case)}")
     after = args.get("after")
     if after is not None and not contest.has_case(after):
         raise _fail("unknown_case", f"unknown case {after!r}")
@@ -375,8 +394,12 @@ def _skip(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[
 def _resolve_tie(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
     group = _group_arg(contest, args.get("group"))
     order = args.get("order")
-    if (not isinstance(order, list) or len(order) < 2 or len(set(map(str, order))) != len(order)
-            or not all(isinstance(c, str) for c in order)):
+    if (
+        not isinstance(order, list)
+        or len(order) < 2
+        or len(set(map(str, order))) != len(order)
+        or not all(isinstance(c, str) for c in order)
+    ):
         raise _fail("bad_args", "order must list two or more different case ids")
     placings = {p.case: p for p in group_placings(contest, state, group)}
     if not all(c in placings for c in order):
@@ -387,8 +410,12 @@ def _resolve_tie(contest: Contest, state: FinalState, args: Mapping[str, Any]) -
     tied_here = {p.case for p in placings.values() if p.rank in ranks}
     if tied_here != set(order):
         raise _fail("bad_args", f"order must name every tied case: {', '.join(sorted(tied_here))}")
-    return [{"type": "tie_resolved", "data": {"group": group, "order": list(order),
-                                              "reason": str(args.get("reason", ""))}}]
+    return [
+        {
+            "type": "tie_resolved",
+            "data": {"group": group, "order": list(order), "reason": str(args.get("reason", ""))},
+        }
+    ]
 
 
 def _undo_reveal(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
@@ -426,9 +453,20 @@ def _award_step(contest: Contest, state: FinalState, args: Mapping[str, Any]) ->
 
 
 _HOST = {
-    "stage": _stage, "next": _next, "timer": _timer, "open": _open, "close": _close,
-    "reveal": _reveal, "reopen": _reopen, "void": _void, "absent": _absent, "move": _move,
-    "skip": _skip, "resolve_tie": _resolve_tie, "undo_reveal": _undo_reveal, "show": _show,
+    "stage": _stage,
+    "next": _next,
+    "timer": _timer,
+    "open": _open,
+    "close": _close,
+    "reveal": _reveal,
+    "reopen": _reopen,
+    "void": _void,
+    "absent": _absent,
+    "move": _move,
+    "skip": _skip,
+    "resolve_tie": _resolve_tie,
+    "undo_reveal": _undo_reveal,
+    "show": _show,
     "award_step": _award_step,
 }
 assert set(_HOST) == set(HOST_ACTIONS)
@@ -465,8 +503,13 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
         if state.current and _status(state, state.current) == "on_stage":
             state = _with_case(state, state.current, status="waiting")
         state = _with_case(state, case, status="on_stage")
-        return replace(state, current=case, screen="auto", screen_group=None,
-                       timer=Timer(duration_ms=contest.timing.present_seconds * 1000))
+        return replace(
+            state,
+            current=case,
+            screen="auto",
+            screen_group=None,
+            timer=Timer(duration_ms=contest.timing.present_seconds * 1000),
+        )
     if kind == "timer":
         return replace(state, timer=_timer_event(contest, state.timer, data, at))
     if kind in ("opened", "reopened"):
@@ -475,8 +518,7 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
         return _with_case(state, data["case"], status="closed")
     if kind == "scored":
         case = state.cases[data["case"]]
-        score = Score({k: Decimal(v) for k, v in data["values"].items()}, Decimal(data["total"]),
-                      at)
+        score = Score({k: Decimal(v) for k, v in data["values"].items()}, Decimal(data["total"]), at)
         return _with_case(state, data["case"], scores={**case.scores, data["judge"]: score})
     if kind == "voided":
         scores = dict(state.cases[data["case"]].scores)
@@ -494,8 +536,9 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
             state = _with_case(state, state.current, status="waiting")
         state = _with_case(state, case, status="closed", result=None)
         awards = {g: n for g, n in state.awards.items() if g != group}
-        return replace(state, reveals=state.reveals[:-1], awards=awards, current=case,
-                       screen="auto", screen_group=None)
+        return replace(
+            state, reveals=state.reveals[:-1], awards=awards, current=case, screen="auto", screen_group=None
+        )
     if kind == "judge_absent":
         return replace(state, absent={**state.absent, data["judge"]: data["reason"]})
     if kind == "moved":

@@ -28,13 +28,23 @@ def host_only(hub: Hub, handler: Handler) -> Handler:
 
     async def guarded(request: Request) -> Response:
         if "token" in request.query_params:
-            return JSONResponse({"error": "token_in_url", "message": "send the host token as "
-                                 "'Authorization: Bearer …', never in the URL"}, 401, REFUSED)
+            return JSONResponse(
+                {
+                    "error": "token_in_url",
+                    "message": "send the host token as 'Authorization: Bearer …', never in the URL",
+                },
+                401,
+                REFUSED,
+            )
         if not (await hub.tokens()).is_host(bearer(request)):
-            log.info("refused %s from %s: bad token", request.url.path,
-                     request.client.host if request.client else "?")
-            return JSONResponse({"error": "bad_token", "message": "wrong or missing host token"},
-                                401, REFUSED)
+            log.info(
+                "refused %s from %s: bad token",
+                request.url.path,
+                request.client.host if request.client else "?",
+            )
+            return JSONResponse(
+                {"error": "bad_token", "message": "wrong or missing host token"}, 401, REFUSED
+            )
         return await handler(request)
 
     return guarded

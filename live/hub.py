@@ -47,16 +47,16 @@ class Outcome:
     message: str = ""
 
 
-UNAVAILABLE = Outcome("store_unavailable", None,
-                      "the score store cannot be reached: nothing was recorded; retry shortly")
+UNAVAILABLE = Outcome(
+    "store_unavailable", None, "the score store cannot be reached: nothing was recorded; retry shortly"
+)
 ID_REUSED = Outcome("id_reused", None, "this id was used before for a different frame")
 
 
 def _unavailable(step: str) -> None:
     """Log a refused write: one line for a known outage, the traceback for anything else."""
     exc = sys.exc_info()[1]
-    log.warning("store unavailable on %s: %s", step, exc,
-                exc_info=not isinstance(exc, StoreUnavailable))
+    log.warning("store unavailable on %s: %s", step, exc, exc_info=not isinstance(exc, StoreUnavailable))
 
 
 class ContestMismatch(Exception):
@@ -94,8 +94,9 @@ class Client:
     bulk: bool = field(init=False)  # an audience socket: served by the chunked fan-out
 
     def __post_init__(self) -> None:
-        self.view_key = (f"judge:{self.judge}" if self.role == "judge"
-                         else "host" if self.role == "host" else "public")
+        self.view_key = (
+            f"judge:{self.judge}" if self.role == "judge" else "host" if self.role == "host" else "public"
+        )
         self.bulk = self.role == "audience"
 
     def push(self, text: str, frame: bytes | None = None) -> None:
@@ -185,15 +186,23 @@ class Hub:
             if self._given is None:
                 raise ContestMismatch("the store is empty: give a contest file to start a final")
             with contextlib.suppress(Conflict):  # another hub process created it first
-                await self.store.append(0, [NewEvent(CREATED, {"contest": contest_data(self._given),
-                                                                "protocol": P.VERSION}, "system")])
+                await self.store.append(
+                    0,
+                    [
+                        NewEvent(
+                            CREATED, {"contest": contest_data(self._given), "protocol": P.VERSION}, "system"
+                        )
+                    ],
+                )
             events = await self.store.read(0)
         stored = parse_contest(events[0]["data"]["contest"], "log event 1")
         if self._given is not None and canonical(contest_data(self._given)) != canonical(
-                events[0]["data"]["contest"]):
+            events[0]["data"]["contest"]
+        ):
             raise ContestMismatch(
                 "this store holds a different final than the contest file given: "
-                "use a new store, or start without --contest to resume the stored final")
+                "use a new store, or start without --contest to resume the stored final"
+            )
         self.contest = self._given or stored
         state = initial_state(self.contest)
         for ev in events:
@@ -240,8 +249,7 @@ class Hub:
     def views(self) -> dict[str, dict[str, Any]]:
         assert self.state is not None
         public = public_view(self.contest, self.state)
-        views = {"public": public,
-                 "host": host_view(self.contest, self.state, self.presence, public)}
+        views = {"public": public, "host": host_view(self.contest, self.state, self.presence, public)}
         for j in self.contest.judges:
             views[f"judge:{j.id}"] = judge_view(self.contest, self.state, j.id, public)
         return views
@@ -270,8 +278,11 @@ class Hub:
         return _snapshot_text(self.seq, self._encoded[view_key])
 
     def view_json(self, view_key: str) -> dict[str, Any]:
-        return {"seq": self.seq, "epoch": self.store.epoch,
-                "state": {k: json.loads(v) for k, v in self._encoded[view_key].items()}}
+        return {
+            "seq": self.seq,
+            "epoch": self.store.epoch,
+            "state": {k: json.loads(v) for k, v in self._encoded[view_key].items()},
+        }
 
     def publish(self, changes: Mapping[str, Mapping[str, str]]) -> None:
         """Encode (and frame) each view's patch once and push it to every client of that view.
@@ -369,8 +380,11 @@ class Hub:
                 raise
             except Exception as exc:  # the store will be back; keep following
                 if not lost:
-                    log.warning("lost the log follower (%s); retrying every second", exc,
-                                exc_info=not isinstance(exc, StoreUnavailable))
+                    log.warning(
+                        "lost the log follower (%s); retrying every second",
+                        exc,
+                        exc_info=not isinstance(exc, StoreUnavailable),
+                    )
                 lost = True
                 await asyncio.sleep(1)
 
@@ -388,8 +402,9 @@ class Hub:
 
     # --- writes ---
 
-    async def submit(self, actor: str, action: str, args: Mapping[str, Any], fid: str,
-                     digest: str) -> Outcome:
+    async def submit(
+        self, actor: str, action: str, args: Mapping[str, Any], fid: str, digest: str
+    ) -> Outcome:
         """Decide, append durably, apply; the outcome is an ack with its seq, or a refusal."""
         key = f"{actor}\x1f{fid}"
         async with self._lock:
@@ -407,8 +422,10 @@ class Hub:
                 except RuleError as exc:
                     return Outcome(exc.code, None, exc.message)
                 at = now_ms()
-                new = [NewEvent(e["type"], e["data"], actor, at, fid if i == 0 else None)
-                       for i, e in enumerate(events)]
+                new = [
+                    NewEvent(e["type"], e["data"], actor, at, fid if i == 0 else None)
+                    for i, e in enumerate(events)
+                ]
                 try:
                     rows = await self.store.append(self.seq, new, (key, digest))
                 except Conflict:

@@ -126,8 +126,9 @@ def _read_rows(path: Path, sheet: str | None, shown: str) -> tuple[str, list[lis
             try:
                 text = raw.decode("gb18030")
             except UnicodeDecodeError:
-                raise _SheetError(Problem(shown, "not UTF-8 (or GB18030) text: save it as "
-                                                 "\"CSV UTF-8\"")) from None
+                raise _SheetError(
+                    Problem(shown, 'not UTF-8 (or GB18030) text: save it as "CSV UTF-8"')
+                ) from None
         return shown, [[c.strip() for c in row] for row in csv.reader(text.splitlines())]
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -138,8 +139,7 @@ def _read_rows(path: Path, sheet: str | None, shown: str) -> tuple[str, list[lis
         raise _SheetError(Problem(shown, f"not a readable .xlsx workbook ({exc})")) from None
     try:
         if sheet is not None and sheet not in book.sheetnames:
-            raise _SheetError(Problem(shown, f"no sheet {sheet!r} (sheets: "
-                                             f"{', '.join(book.sheetnames)})"))
+            raise _SheetError(Problem(shown, f"no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})"))
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         rows = [[cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
         return f"{shown}[{ws.title}]", rows
@@ -147,14 +147,16 @@ def _read_rows(path: Path, sheet: str | None, shown: str) -> tuple[str, list[lis
         book.close()
 
 
-def _header(rows: list[list[str]], columns: dict[str, tuple[str, ...]], required: tuple[str, ...],
-            label: str) -> tuple[int, dict[str, int], list[Problem]]:
+def _header(
+    rows: list[list[str]], columns: dict[str, tuple[str, ...]], required: tuple[str, ...], label: str
+) -> tuple[int, dict[str, int], list[Problem]]:
     """Find the header row: the first of the top rows that names a required column."""
     aliases = {_norm(a): key for key, names in columns.items() for a in names}
     found = [{aliases.get(_norm(c)) for c in row} - {None} for row in rows[:HEADER_SCAN_ROWS]]
     # The header names a required column; failing that, any known column (then say what's missing).
-    candidates = [r for r, f in enumerate(found) if f & set(required)] or \
-                 [r for r, f in enumerate(found) if f]
+    candidates = [r for r, f in enumerate(found) if f & set(required)] or [
+        r for r, f in enumerate(found) if f
+    ]
     for r in candidates[:1]:
         row = rows[r]
         index: dict[str, int] = {}
@@ -164,20 +166,26 @@ def _header(rows: list[list[str]], columns: dict[str, tuple[str, ...]], required
             if key is None:
                 continue  # other columns (备注, ...) are the organisers' own
             if key in index:
-                problems.append(Problem(f"{label}!{column_letter(c)}{r + 1}",
-                                        f"a second {text!r} column (first in column "
-                                        f"{column_letter(index[key])})"))
+                problems.append(
+                    Problem(
+                        f"{label}!{column_letter(c)}{r + 1}",
+                        f"a second {text!r} column (first in column {column_letter(index[key])})",
+                    )
+                )
                 continue
             index[key] = c
         for key in required:
             if key not in index:
-                problems.append(Problem(f"{label}!{r + 1}:{r + 1}",
-                                        f"no {'/'.join((*columns[key][:1], key))} column "
-                                        f"(found: {', '.join(c for c in row if c) or 'nothing'})"))
+                problems.append(
+                    Problem(
+                        f"{label}!{r + 1}:{r + 1}",
+                        f"no {'/'.join((*columns[key][:1], key))} column "
+                        f"(found: {', '.join(c for c in row if c) or 'nothing'})",
+                    )
+                )
         return r, index, problems
     names = " / ".join(f"{columns[k][0]} ({k})" for k in required)
-    return -1, {}, [Problem(label, f"no header row with {names} in the first "
-                                   f"{HEADER_SCAN_ROWS} rows")]
+    return -1, {}, [Problem(label, f"no header row with {names} in the first {HEADER_SCAN_ROWS} rows")]
 
 
 def _group_keys(data: dict[str, Any]) -> dict[str, str]:
@@ -193,8 +201,9 @@ def _group_keys(data: dict[str, Any]) -> dict[str, str]:
     return keys
 
 
-def read_table(kind: str, spec: str, base: Path, data: dict[str, Any]
-               ) -> tuple[list[dict[str, str]], list[Origin], str, list[Problem]]:
+def read_table(
+    kind: str, spec: str, base: Path, data: dict[str, Any]
+) -> tuple[list[dict[str, str]], list[Origin], str, list[Problem]]:
     """Read the ``cases`` or ``judges`` named by ``spec`` (``file`` or ``file#Sheet``)."""
     name, _, sheet = spec.partition("#")
     shown = Path(name).name if not Path(name).is_absolute() else name
@@ -226,11 +235,11 @@ def read_table(kind: str, spec: str, base: Path, data: dict[str, Any]
         if "order" in index:
             text = values["order"]
             if not re.fullmatch(r"[0-9]{1,5}", text) or int(text) == 0:
-                problems.append(Problem(origin.cell("order"),
-                                        f"must be a whole number from 1, not {text!r}"))
+                problems.append(Problem(origin.cell("order"), f"must be a whole number from 1, not {text!r}"))
             elif int(text) in orders:
-                problems.append(Problem(origin.cell("order"),
-                                        f"order {text} repeats row {orders[int(text)]}"))
+                problems.append(
+                    Problem(origin.cell("order"), f"order {text} repeats row {orders[int(text)]}")
+                )
             else:
                 order = int(text)
                 orders[order] = r + 1
@@ -238,9 +247,12 @@ def read_table(kind: str, spec: str, base: Path, data: dict[str, Any]
             if values["group"] in groups:
                 values["group"] = groups[values["group"]]
             elif groups:
-                problems.append(Problem(origin.cell("group"),
-                                        f"unknown group {values['group']!r} (groups: "
-                                        f"{', '.join(groups)})"))
+                problems.append(
+                    Problem(
+                        origin.cell("group"),
+                        f"unknown group {values['group']!r} (groups: {', '.join(groups)})",
+                    )
+                )
         entries.append((order, r + 1, values, origin))
     entries.sort(key=lambda e: (e[0], e[1]))  # presentation order, then sheet order
 
@@ -298,8 +310,11 @@ def parse_with_tables(data: Any, path: Path) -> Contest:
     except ContestError as exc:
         # "cases: must list at least one case" only repeats why the file could not be read.
         seen = {p.path for p in imported.problems}
-        rest = [q for q in (imported.locate(p) for p in exc.problems if p.path not in failed)
-                if q.path not in seen]
+        rest = [
+            q
+            for q in (imported.locate(p) for p in exc.problems if p.path not in failed)
+            if q.path not in seen
+        ]
         raise ContestError(imported.problems + rest, str(path)) from None
     if imported.problems:
         raise ContestError(imported.problems, str(path))
@@ -310,10 +325,12 @@ def parse_with_tables(data: Any, path: Path) -> Contest:
 
 CASES_TEMPLATE = (
     ("序号", "组别", "案例名称", "申报单位", "展示人", "编号（可不填）"),
-    [(1, "发展提质组", "示例案例：某项工作创新做法", "示例单位一", "张三", None),
-     (2, "发展提质组", "示例案例：另一项工作创新", "示例单位二", "李四", None),
-     (3, "正风增效组", "示例案例：作风建设新机制", "示例单位三", "王五", None),
-     (4, "正风增效组", "示例案例：服务提质增效", "示例单位四", "赵六", None)],
+    [
+        (1, "发展提质组", "示例案例：某项工作创新做法", "示例单位一", "张三", None),
+        (2, "发展提质组", "示例案例：另一项工作创新", "示例单位二", "李四", None),
+        (3, "正风增效组", "示例案例：作风建设新机制", "示例单位三", "王五", None),
+        (4, "正风增效组", "示例案例：服务提质增效", "示例单位四", "赵六", None),
+    ],
 )
 JUDGES_TEMPLATE = (
     ("序号", "评委", "单位", "编号（可不填）"),
@@ -343,8 +360,7 @@ recusals: []   # 例：[{judge: j1, case: dev-01}]
 """
 
 
-def _write_template(path: Path, sheet: str, table: tuple[tuple[str, ...], list[tuple[Any, ...]]]
-                    ) -> None:
+def _write_template(path: Path, sheet: str, table: tuple[tuple[str, ...], list[tuple[Any, ...]]]) -> None:
     import openpyxl
     from openpyxl.styles import Font, PatternFill
 
@@ -400,8 +416,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def add_init_command(sub: Any, func: Callable[[argparse.Namespace], int] = cmd_init) -> None:
-    p = sub.add_parser("init", help="write a ready-to-edit contest.yaml plus cases.xlsx and "
-                                    "judges.xlsx templates")
+    p = sub.add_parser(
+        "init", help="write a ready-to-edit contest.yaml plus cases.xlsx and judges.xlsx templates"
+    )
     p.add_argument("dir", nargs="?", default=".")
     p.add_argument("--force", action="store_true", help="overwrite files that exist")
     p.set_defaults(func=func)

@@ -52,12 +52,10 @@ def parse_frame(text: str) -> dict[str, Any]:
     except (ValueError, RecursionError):
         raise FrameError("bad_json", "frame is not valid JSON", CLOSE_BAD_FRAME) from None
     if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-        raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'",
-                         CLOSE_BAD_FRAME)
+        raise FrameError("bad_frame", "a frame is a JSON object with a string 'type'", CLOSE_BAD_FRAME)
     if "\\u" in text and _lone_surrogate(frame):
         # "\ud800" is valid JSON but not Unicode: it could be neither hashed, stored nor echoed.
-        raise FrameError("bad_json", "frame holds an unpaired \\u surrogate escape",
-                         CLOSE_BAD_FRAME)
+        raise FrameError("bad_json", "frame holds an unpaired \\u surrogate escape", CLOSE_BAD_FRAME)
     return frame
 
 
@@ -74,8 +72,11 @@ def _lone_surrogate(frame: dict[str, Any]) -> bool:
 def frame_id(frame: dict[str, Any]) -> str:
     fid = frame.get("id")
     if not isinstance(fid, str) or not 1 <= len(fid) <= MAX_ID:
-        raise FrameError("bad_id", f"'id' must be a string of 1 to {MAX_ID} characters",
-                         id_=fid if isinstance(fid, str | int) else None)
+        raise FrameError(
+            "bad_id",
+            f"'id' must be a string of 1 to {MAX_ID} characters",
+            id_=fid if isinstance(fid, str | int) else None,
+        )
     return fid
 
 
@@ -84,8 +85,7 @@ def since_of(frame: dict[str, Any]) -> int | None:
     if since is None:
         return None
     if isinstance(since, bool) or not isinstance(since, int) or since < 0:
-        raise FrameError("bad_frame", "'since' must be a seq (a whole number) or null",
-                         CLOSE_BAD_FRAME)
+        raise FrameError("bad_frame", "'since' must be a seq (a whole number) or null", CLOSE_BAD_FRAME)
     return since
 
 

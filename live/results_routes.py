@@ -32,45 +32,94 @@ from live.http_auth import Handler, host_only
 from live.hub import Hub
 
 log = logging.getLogger("live.results")
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")), autoescape=select_autoescape(["html"])
+)
 SUFFIX = {"json": "json", "xlsx": "xlsx", "csv": "zip"}
 NO_STORE = {"Cache-Control": "no-store"}
 
 LABELS: dict[str, dict[str, str]] = {
     "zh": {
-        "publication": "成绩公示", "sheets": "评分表", "rank": "名次", "id": "编号",
-        "case": "案例名称 / 申报单位", "presenter": "展示人", "final": "最终得分", "prize": "奖项",
-        "note": "备注", "legend_high": "去掉的最高分", "legend_low": "去掉的最低分",
+        "publication": "成绩公示",
+        "sheets": "评分表",
+        "rank": "名次",
+        "id": "编号",
+        "case": "案例名称 / 申报单位",
+        "presenter": "展示人",
+        "final": "最终得分",
+        "prize": "奖项",
+        "note": "备注",
+        "legend_high": "去掉的最高分",
+        "legend_low": "去掉的最低分",
         "recompute": "各评委总分均列于表中，任何人可据此重算。",
-        "head": "日志头哈希", "events": "事件数", "generated": "生成时间",
-        "provisional": "结果未最终确定：仍有案例未亮分", "tie": "并列",
-        "boundary_tie": "并列（跨奖项，待主持人裁定）", "order": "序号", "group": "组别",
-        "title": "案例名称", "total": "总分", "judge": "评委", "unit": "单位",
+        "head": "日志头哈希",
+        "events": "事件数",
+        "generated": "生成时间",
+        "provisional": "结果未最终确定：仍有案例未亮分",
+        "tie": "并列",
+        "boundary_tie": "并列（跨奖项，待主持人裁定）",
+        "order": "序号",
+        "group": "组别",
+        "title": "案例名称",
+        "total": "总分",
+        "judge": "评委",
+        "unit": "单位",
         "confirm": "本人确认：以上为本人在现场提交的评分，与系统记录一致。",
-        "signature": "评委签名", "date": "日期", "page": "页", "verify": "核验",
+        "signature": "评委签名",
+        "date": "日期",
+        "page": "页",
+        "verify": "核验",
         "verify_how": "live verify 导出的 JSON，可由原始评分独立重算全部结果",
-        "voided": "作废", "judges": "评委",
+        "voided": "作废",
+        "judges": "评委",
     },
     "en": {
-        "publication": "Published results", "sheets": "Score sheet", "rank": "Rank", "id": "ID",
-        "case": "Case / unit", "presenter": "Presenter", "final": "Final", "prize": "Prize",
-        "note": "Note", "legend_high": "dropped highest", "legend_low": "dropped lowest",
+        "publication": "Published results",
+        "sheets": "Score sheet",
+        "rank": "Rank",
+        "id": "ID",
+        "case": "Case / unit",
+        "presenter": "Presenter",
+        "final": "Final",
+        "prize": "Prize",
+        "note": "Note",
+        "legend_high": "dropped highest",
+        "legend_low": "dropped lowest",
         "recompute": "Every judge's total is listed, so anyone can recompute the results.",
-        "head": "Log head hash", "events": "events", "generated": "Generated",
-        "provisional": "Provisional: some cases are not revealed yet", "tie": "tie",
-        "boundary_tie": "tie across a prize boundary (host to resolve)", "order": "No.",
-        "group": "Group", "title": "Case", "total": "Total", "judge": "Judge", "unit": "Unit",
+        "head": "Log head hash",
+        "events": "events",
+        "generated": "Generated",
+        "provisional": "Provisional: some cases are not revealed yet",
+        "tie": "tie",
+        "boundary_tie": "tie across a prize boundary (host to resolve)",
+        "order": "No.",
+        "group": "Group",
+        "title": "Case",
+        "total": "Total",
+        "judge": "Judge",
+        "unit": "Unit",
         "confirm": "I confirm these are the scores I submitted, as the system recorded them.",
-        "signature": "Judge's signature", "date": "Date", "page": "page", "verify": "Verify",
+        "signature": "Judge's signature",
+        "date": "Date",
+        "page": "page",
+        "verify": "Verify",
         "verify_how": "export JSON and run `live verify results.json` to recompute every result "
-                      "from the raw scores",
-        "voided": "voided", "judges": "Judges",
+        "from the raw scores",
+        "voided": "voided",
+        "judges": "Judges",
     },
 }
-STATUS_EN = {"recused": "recused", "absent": "absent", "missing": "—", "submitted": "submitted",
-             "skipped": "not presented", "waiting": "waiting", "on_stage": "on stage",
-             "scoring": "scoring", "closed": "closed"}
+STATUS_EN = {
+    "recused": "recused",
+    "absent": "absent",
+    "missing": "—",
+    "submitted": "submitted",
+    "skipped": "not presented",
+    "waiting": "waiting",
+    "on_stage": "on stage",
+    "scoring": "scoring",
+    "closed": "closed",
+}
 
 
 def _status_text(status: str, lang: str) -> str:
@@ -84,8 +133,14 @@ def _lang(request: Request) -> str:
 
 
 def _common(export: Mapping[str, Any], lang: str) -> dict[str, Any]:
-    return {"x": export, "t": LABELS[lang], "lang": lang, "generated": iso(export["generated_at"]),
-            "judges": export["judges"], "rubric": export["rubric"]}
+    return {
+        "x": export,
+        "t": LABELS[lang],
+        "lang": lang,
+        "generated": iso(export["generated_at"]),
+        "judges": export["judges"],
+        "rubric": export["rubric"],
+    }
 
 
 def publication_html(export: Mapping[str, Any], lang: str = "zh") -> str:
@@ -94,22 +149,31 @@ def publication_html(export: Mapping[str, Any], lang: str = "zh") -> str:
     groups = []
     for g in export["groups"]:
         rows = []
-        for case in ([by_id[r["id"]] for r in g["ranking"]] +
-                     [by_id[c] for c in g["skipped"] + g["pending"]]):
+        for case in [by_id[r["id"]] for r in g["ranking"]] + [by_id[c] for c in g["skipped"] + g["pending"]]:
             cells = []
             for s in case["scores"]:
                 mark = {"dropped_high": "↑", "dropped_low": "↓"}.get(s["status"], "")
                 # A page meant for posting shows no score of a case not yet revealed.
                 shown = s.get("total") if case["result"] else None
-                cells.append({"total": shown, "mark": mark,
-                              "text": "" if shown is not None else _status_text(s["status"], lang)})
-            note = (LABELS[lang]["boundary_tie"] if case["boundary_tie"] else
-                    LABELS[lang]["tie"] if case["tied"] else
-                    "" if case["result"] else _status_text(case["status"], lang))
+                cells.append(
+                    {
+                        "total": shown,
+                        "mark": mark,
+                        "text": "" if shown is not None else _status_text(s["status"], lang),
+                    }
+                )
+            note = (
+                LABELS[lang]["boundary_tie"]
+                if case["boundary_tie"]
+                else LABELS[lang]["tie"]
+                if case["tied"]
+                else ""
+                if case["result"]
+                else _status_text(case["status"], lang)
+            )
             rows.append({"case": case, "cells": cells, "note": note})
         groups.append({"g": g, "rows": rows})
-    return TEMPLATES.get_template("results_publication.html").render(
-        groups=groups, **_common(export, lang))
+    return TEMPLATES.get_template("results_publication.html").render(groups=groups, **_common(export, lang))
 
 
 def sheets_html(export: Mapping[str, Any], lang: str = "zh") -> str:
@@ -128,14 +192,22 @@ def sheets_html(export: Mapping[str, Any], lang: str = "zh") -> str:
                 note = _status_text("skipped", lang)
             if voided:
                 note = (note + " " if note else "") + "、".join(
-                    f"{LABELS[lang]['voided']} {v['total']}（{v['reason']}）" for v in voided)
-            rows.append({"case": case, "group": groups[case["group"]],
-                         "values": s.get("values") or {}, "total": s.get("total"),
-                         "note": note.strip()})
+                    f"{LABELS[lang]['voided']} {v['total']}（{v['reason']}）" for v in voided
+                )
+            rows.append(
+                {
+                    "case": case,
+                    "group": groups[case["group"]],
+                    "values": s.get("values") or {},
+                    "total": s.get("total"),
+                    "note": note.strip(),
+                }
+            )
         pages.append({"judge": judge, "rows": rows})
     dense = len(cases) > 24
     return TEMPLATES.get_template("results_sheets.html").render(
-        pages=pages, dense=dense, **_common(export, lang))
+        pages=pages, dense=dense, **_common(export, lang)
+    )
 
 
 async def _export(hub: Hub) -> dict[str, Any]:
@@ -152,8 +224,12 @@ def routes(hub: Hub) -> list[BaseRoute]:
                 return JSONResponse({"error": "log_invalid", "message": str(exc)}, 500, NO_STORE)
             body = await run_in_threadpool(render, export, fmt)
             name = f"live-results-{export['head'][:12]}.{SUFFIX[fmt]}"
-            return Response(body, media_type=MEDIA_TYPES[fmt], headers={
-                "Content-Disposition": f'attachment; filename="{name}"', **NO_STORE})
+            return Response(
+                body,
+                media_type=MEDIA_TYPES[fmt],
+                headers={"Content-Disposition": f'attachment; filename="{name}"', **NO_STORE},
+            )
+
         return endpoint
 
     def page(build: Callable[[Mapping[str, Any], str], str]) -> Handler:
@@ -164,10 +240,10 @@ def routes(hub: Hub) -> list[BaseRoute]:
                 return JSONResponse({"error": "log_invalid", "message": str(exc)}, 500, NO_STORE)
             html = await run_in_threadpool(build, export, _lang(request))
             return HTMLResponse(html, headers=NO_STORE)
+
         return endpoint
 
-    out: list[BaseRoute] = [Route(f"/results/export.{fmt}", host_only(hub, download(fmt)))
-                            for fmt in FORMATS]
+    out: list[BaseRoute] = [Route(f"/results/export.{fmt}", host_only(hub, download(fmt))) for fmt in FORMATS]
     out.append(Route("/results/publication", host_only(hub, page(publication_html))))
     out.append(Route("/results/sheets", host_only(hub, page(sheets_html))))
     return out

@@ -28,7 +28,7 @@ class RuleError(Exception):
 def parse_value(value: object, where: str) -> Decimal:
     """A score value is a plain decimal string: digits, optionally a point and digits."""
     if not isinstance(value, str) or not DECIMAL_RE.fullmatch(value):
-        raise RuleError("bad_value", f"{where}: a score must be a decimal string like \"87.5\"")
+        raise RuleError("bad_value", f'{where}: a score must be a decimal string like "87.5"')
     return Decimal(value)
 
 
@@ -119,20 +119,19 @@ def aggregate(agg: Aggregation, totals: Sequence[tuple[str, Decimal]]) -> Aggreg
     low end, the latest for the high end), so the choice is stable and explainable.
     """
     if len(totals) < agg.min_scores or not totals:
-        raise RuleError("too_few_scores",
-                        f"{len(totals)} score(s); at least {agg.min_scores} needed")
+        raise RuleError("too_few_scores", f"{len(totals)} score(s); at least {agg.min_scores} needed")
     ordered = sorted(range(len(totals)), key=lambda i: (totals[i][1], i))
     low: list[int] = []
     high: list[int] = []
     if agg.method == "trimmed_mean" and agg.drop:
         low = ordered[: agg.drop]
-        high = ordered[-agg.drop:]
-        kept = [totals[i][1] for i in ordered[agg.drop: -agg.drop]]
+        high = ordered[-agg.drop :]
+        kept = [totals[i][1] for i in ordered[agg.drop : -agg.drop]]
         unrounded = _exact_mean(kept)
     elif agg.method == "median":
         values = [totals[i][1] for i in ordered]
         mid = len(values) // 2
-        unrounded = values[mid] if len(values) % 2 else _exact_mean(values[mid - 1: mid + 1])
+        unrounded = values[mid] if len(values) % 2 else _exact_mean(values[mid - 1 : mid + 1])
     else:
         unrounded = _exact_mean([t for _, t in totals])
     return Aggregate(
@@ -176,8 +175,12 @@ def _sort_key(entry: Entry, chain: Sequence[str]) -> tuple[Decimal, ...]:
     return tuple(key)
 
 
-def rank(entries: Iterable[Entry], chain: Sequence[str], prizes: Sequence[tuple[str, int]],
-         resolved: Sequence[str] = ()) -> list[Placing]:
+def rank(
+    entries: Iterable[Entry],
+    chain: Sequence[str],
+    prizes: Sequence[tuple[str, int]],
+    resolved: Sequence[str] = (),
+) -> list[Placing]:
     """Rank one group's revealed cases, best first, and hand out prizes by rank.
 
     ``resolved`` is a host-chosen order that breaks ties the chain could not; cases it
@@ -187,8 +190,7 @@ def rank(entries: Iterable[Entry], chain: Sequence[str], prizes: Sequence[tuple[
     position = {case: i for i, case in enumerate(resolved)}
     # A host order separates two cases only when it names both, so a case it does not
     # name never inherits a place from the resolution.
-    items = sorted(entries, key=lambda e: (_sort_key(e, chain),
-                                           position.get(e.case, len(position)), e.case))
+    items = sorted(entries, key=lambda e: (_sort_key(e, chain), position.get(e.case, len(position)), e.case))
     placings: list[Placing] = []
     boundaries: list[int] = []
     upto = 0

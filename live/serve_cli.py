@@ -26,7 +26,8 @@ def _check_workers(store: str, workers: int) -> None:
         raise SystemExit(
             f"live serve: --workers {workers} needs a shared store: the SQLite log has one writer and "
             "each worker would keep its own view. Use --store redis://host:6379/0, "
-            "or run one worker.")
+            "or run one worker."
+        )
 
 
 async def _prepare(contest: Contest | None, store: str) -> None:
@@ -38,23 +39,45 @@ async def _prepare(contest: Contest | None, store: str) -> None:
     await hub.stop()
 
 
-def _run_workers(contest: Contest | None, store: str, host: str, port: int,
-                 allow_origin: list[str], workers: int, log_level: str) -> None:
+def _run_workers(
+    contest: Contest | None,
+    store: str,
+    host: str,
+    port: int,
+    allow_origin: list[str],
+    workers: int,
+    log_level: str,
+) -> None:
     """uvicorn needs an import string to start workers: each one builds the app from env."""
     import uvicorn
 
     from live.app import uvicorn_options
 
     asyncio.run(_prepare(contest, store))
-    os.environ.update({"LIVE_STORE": store, "LIVE_ALLOW_ORIGIN": ",".join(allow_origin),
-                       "LIVE_LOG_LEVEL": log_level})
+    os.environ.update(
+        {"LIVE_STORE": store, "LIVE_ALLOW_ORIGIN": ",".join(allow_origin), "LIVE_LOG_LEVEL": log_level}
+    )
     os.environ.pop("LIVE_CONTEST", None)  # the log holds the contest now
-    uvicorn.run("live.app:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level=log_level, **uvicorn_options())
+    uvicorn.run(
+        "live.app:app_from_env",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        log_level=log_level,
+        **uvicorn_options(),
+    )
 
 
-def run_server(contest: Contest | None, store: str, host: str, port: int,
-               allow_origin: list[str], workers: int = 1, log_level: str = "info") -> None:
+def run_server(
+    contest: Contest | None,
+    store: str,
+    host: str,
+    port: int,
+    allow_origin: list[str],
+    workers: int = 1,
+    log_level: str = "info",
+) -> None:
     import uvicorn
 
     from live.app import create_app, uvicorn_options
@@ -102,8 +125,7 @@ def _port_free(host: str, port: int) -> bool:
         return True
 
 
-async def _tokens(store_url: str, contest: Contest | None, rotate: str | None
-                  ) -> dict[str, Any]:
+async def _tokens(store_url: str, contest: Contest | None, rotate: str | None) -> dict[str, Any]:
     from live import tokens
     from live.hub import Hub
 
@@ -133,9 +155,11 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 
 def links(base: str, host_token: str, judges: dict[str, str]) -> list[str]:
-    lines = [f"  host console : {base}/console   (host token: {host_token})",
-             f"  big screen   : {base}/display",
-             f"  audience     : {base}/live"]
+    lines = [
+        f"  host console : {base}/console   (host token: {host_token})",
+        f"  big screen   : {base}/display",
+        f"  audience     : {base}/live",
+    ]
     for judge, token in judges.items():
         lines.append(f"  judge {judge:<6}: {base}/pad#t={token}")
     return lines
@@ -209,8 +233,12 @@ def cmd_copy(args: argparse.Namespace) -> int:
     try:
         count, head = asyncio.run(_copy(src, dst))
     except (ValueError, StoreUnavailable) as exc:
-        print(f"live copy: {exc}; nothing was copied to {args.dst}"
-              if "not empty" in str(exc) else f"live copy: {exc}", file=sys.stderr)
+        print(
+            f"live copy: {exc}; nothing was copied to {args.dst}"
+            if "not empty" in str(exc)
+            else f"live copy: {exc}",
+            file=sys.stderr,
+        )
         return 1
     print(f"copied {count} events from {args.src} to {args.dst}; head hash {head} (verified)")
     return 0
@@ -218,14 +246,21 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the hub for a final")
-    p.add_argument("--contest", default=os.environ.get("LIVE_CONTEST"),
-                   help="contest YAML (env LIVE_CONTEST; omit to resume the final in the store)")
+    p.add_argument(
+        "--contest",
+        default=os.environ.get("LIVE_CONTEST"),
+        help="contest YAML (env LIVE_CONTEST; omit to resume the final in the store)",
+    )
     p.add_argument("--store", default=_store_default(), help="sqlite:///final.db or redis://...")
     p.add_argument("--host", default="0.0.0.0")
     p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--allow-origin", action="append", default=[],
-                   help="another Origin allowed to open /ws (repeatable; '*' for any)")
+    p.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="another Origin allowed to open /ws (repeatable; '*' for any)",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("demo", help="run the demo final on the embedded default and print links")
@@ -233,8 +268,11 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--store", help="default: a new SQLite file in a temporary folder")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=0)
-    p.add_argument("--autopilot", action="store_true",
-                   help="simulated judges score and the host steps through the whole final")
+    p.add_argument(
+        "--autopilot",
+        action="store_true",
+        help="simulated judges score and the host steps through the whole final",
+    )
     p.add_argument("--pace", type=float, default=1.5, help="seconds per autopilot step")
     p.add_argument("--allow-origin", action="append", default=[])
     p.set_defaults(func=cmd_demo)

@@ -16,8 +16,7 @@ from live.client import HubClient, Refused
 from live.scoring import plain
 
 
-def plausible_entry(contest: dict[str, Any], case: str, judge: str,
-                    rng: random.Random) -> dict[str, str]:
+def plausible_entry(contest: dict[str, Any], case: str, judge: str, rng: random.Random) -> dict[str, str]:
     """A case has a hidden quality; each judge sees it with a little noise, snapped to step."""
     quality = random.Random(f"quality:{case}").uniform(0.62, 0.95)
     values = {}
@@ -35,9 +34,14 @@ def _frame_body(contest: dict[str, Any], entry: dict[str, str]) -> dict[str, Any
     return {"criteria": entry}
 
 
-async def judge_loop(base: str, judge: str, token: str, seed: int | None = None,
-                     delay: tuple[float, float] = (0.2, 1.5), stop: asyncio.Event | None = None
-                     ) -> int:
+async def judge_loop(
+    base: str,
+    judge: str,
+    token: str,
+    seed: int | None = None,
+    delay: tuple[float, float] = (0.2, 1.5),
+    stop: asyncio.Event | None = None,
+) -> int:
     """Score every open case once, reconnecting on trouble; return how many scores were acked."""
     rng = random.Random(seed if seed is not None else judge)
     scored: set[str] = set()
@@ -47,8 +51,9 @@ async def judge_loop(base: str, judge: str, token: str, seed: int | None = None,
         try:
             await client.connect()
             while not (stop and stop.is_set()):
-                state = await client.wait_for(lambda s: _wants_score(s, scored) is not None
-                                              or s["run"]["finished"], timeout=3600)
+                state = await client.wait_for(
+                    lambda s: _wants_score(s, scored) is not None or s["run"]["finished"], timeout=3600
+                )
                 if state["run"]["finished"]:
                     return acked
                 case = _wants_score(state, scored)
@@ -73,9 +78,14 @@ def _wants_score(state: dict[str, Any], scored: set[str]) -> str | None:
     progress = state.get("progress", {})
     case = progress.get("case")
     me = state.get("me", {})
-    if (case and progress.get("status") == "scoring" and case not in scored
-            and case not in me.get("recused", []) and not me.get("absent")
-            and case not in me.get("scores", {})):
+    if (
+        case
+        and progress.get("status") == "scoring"
+        and case not in scored
+        and case not in me.get("recused", [])
+        and not me.get("absent")
+        and case not in me.get("scores", {})
+    ):
         return str(case)
     return None
 
@@ -99,14 +109,18 @@ async def wait_until_ready(base: str, within: float = 30) -> None:
         await asyncio.sleep(0.2)
 
 
-async def simulate_judges(base: str, tokens: dict[str, Any] | None, judges: list[str] | None,
-                          seed: int | None = None) -> int:
+async def simulate_judges(
+    base: str, tokens: dict[str, Any] | None, judges: list[str] | None, seed: int | None = None
+) -> int:
     if tokens is None:
         raise SystemExit("give --tokens FILE (the output of `live tokens --json`)")
     chosen = judges or list(tokens["judges"])
-    results = await asyncio.gather(*(judge_loop(base, j, tokens["judges"][j],
-                                                None if seed is None else seed + i)
-                                     for i, j in enumerate(chosen)))
+    results = await asyncio.gather(
+        *(
+            judge_loop(base, j, tokens["judges"][j], None if seed is None else seed + i)
+            for i, j in enumerate(chosen)
+        )
+    )
     print(f"simulated {len(chosen)} judges: {sum(results)} scores acked")
     return 0
 
@@ -134,8 +148,10 @@ async def host_step(host: HubClient, pace: float) -> bool:
         await host.command("open")
     elif status == "scoring":
         with contextlib.suppress(TimeoutError):
-            await host.wait_for(lambda st: set(st["progress"]["expected"])
-                                <= set(st["progress"]["submitted"]), timeout=max(10, pace * 10))
+            await host.wait_for(
+                lambda st: set(st["progress"]["expected"]) <= set(st["progress"]["submitted"]),
+                timeout=max(10, pace * 10),
+            )
         await host.command("close")
     elif status == "closed":
         await asyncio.sleep(pace / 2)
@@ -164,8 +180,9 @@ async def _awards_step(host: HubClient, pace: float) -> bool:
         if ties:
             rank = ties[0]["rank"]
             order = [r["case"] for r in board["rows"] if r["rank"] == rank]
-            await host.command("resolve_tie", group=g["key"], order=order,
-                               reason="autopilot: order as listed")
+            await host.command(
+                "resolve_tie", group=g["key"], order=order, reason="autopilot: order as listed"
+            )
             return True
         awards = s["awards"]["groups"][g["key"]]
         if awards["shown"] < awards["steps"]:
@@ -178,15 +195,15 @@ async def _awards_step(host: HubClient, pace: float) -> bool:
     return False
 
 
-async def autopilot(base: str, tokens: dict[str, Any], pace: float = 1.5,
-                    wait_ready: bool = True) -> None:
+async def autopilot(base: str, tokens: dict[str, Any], pace: float = 1.5, wait_ready: bool = True) -> None:
     """Play a whole final: simulated judges score, the host steps through it to the awards."""
     if wait_ready:
         await wait_until_ready(base)
     stop = asyncio.Event()
-    judges = [asyncio.create_task(judge_loop(base, j, t, delay=(pace * 0.2, pace * 1.5),
-                                             stop=stop))
-              for j, t in tokens["judges"].items()]
+    judges = [
+        asyncio.create_task(judge_loop(base, j, t, delay=(pace * 0.2, pace * 1.5), stop=stop))
+        for j, t in tokens["judges"].items()
+    ]
     async with HubClient(base, "host", tokens["host"]) as host:
         await host.command("show", screen="welcome")
         await asyncio.sleep(pace * 2)

@@ -58,6 +58,7 @@ class Tokens:
 
 async def load_tokens(store: Store, contest: Contest) -> Tokens:
     """Read the tokens, making any that are missing (first start, or a judge added later)."""
+
     async def get(name: str, make: Callable[[], str]) -> str:
         # Read first: making (a write) is needed once per token, not at every hello.
         return await store.secret(name) or await store.secret(name, make()) or ""

@@ -29,17 +29,16 @@ class Report:
 
 def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
     if not events or events[0].get("type") != CREATED:
-        raise ContestError([Problem("type", "the log does not start with a 'created' event")],
-                           "log event 1")
+        raise ContestError([Problem("type", "the log does not start with a 'created' event")], "log event 1")
     data = events[0].get("data")
     if not isinstance(data, Mapping) or "contest" not in data:
-        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")],
-                           "log event 1")
+        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")], "log event 1")
     return parse_contest(data["contest"], "log event 1")
 
 
-def verify_events(epoch: str, events: Sequence[Mapping[str, Any]],
-                  expected_head: str | None = None) -> Report:
+def verify_events(
+    epoch: str, events: Sequence[Mapping[str, Any]], expected_head: str | None = None
+) -> Report:
     head, brk = chain.check(epoch, events)
     if brk is not None:
         return Report(False, head, len(events), f"event {brk.seq}: {brk.reason}")
@@ -48,28 +47,42 @@ def verify_events(epoch: str, events: Sequence[Mapping[str, Any]],
         # published head when the log goes on past it, else the first one missing.
         at = next((e["seq"] for e in events if e.get("hash") == expected_head), None)
         if at is not None:
-            where = (f"event {at + 1}: the log goes on past the published head (event {at});"
-                     " events were added after it was published")
+            where = (
+                f"event {at + 1}: the log goes on past the published head (event {at});"
+                " events were added after it was published"
+            )
         else:
-            where = (f"event {len(events) + 1}: missing: the log ends at event {len(events)} and"
-                     " the published head is not in it (events were removed from the end,"
-                     " or the log was rewritten)")
-        return Report(False, head, len(events),
-                      f"{where}; head hash {head} differs from the published {expected_head}")
+            where = (
+                f"event {len(events) + 1}: missing: the log ends at event {len(events)} and"
+                " the published head is not in it (events were removed from the end,"
+                " or the log was rewritten)"
+            )
+        return Report(
+            False, head, len(events), f"{where}; head hash {head} differs from the published {expected_head}"
+        )
     try:
         contest = contest_from_log(events)
     except ContestError as exc:
-        return Report(False, head, len(events),
-                      "event 1: " + "; ".join(str(p) for p in exc.problems))
+        return Report(False, head, len(events), "event 1: " + "; ".join(str(p) for p in exc.problems))
     state = initial_state(contest)
     for event in events:
         try:
             state = apply(contest, state, event)
-        except (RuleError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError,
-                IndexError) as exc:
-            return Report(False, head, len(events),
-                          f"event {event.get('seq')}: cannot be replayed"
-                          f" ({event.get('type')}): {exc!r}")
+        except (
+            RuleError,
+            KeyError,
+            TypeError,
+            ValueError,
+            ArithmeticError,
+            AttributeError,
+            IndexError,
+        ) as exc:
+            return Report(
+                False,
+                head,
+                len(events),
+                f"event {event.get('seq')}: cannot be replayed ({event.get('type')}): {exc!r}",
+            )
     return Report(True, head, len(events), contest=contest, state=state)
 
 
@@ -81,10 +94,15 @@ def results_text(contest: Contest, state: FinalState) -> str:
             result = state.cases[p.case].result
             assert result is not None
             flag = " (tie at a prize boundary)" if p.boundary_tie else " (tie)" if p.tied else ""
-            lines.append(f"  {p.rank:>3}  {result.final:>7}  {p.prize or '-':<6} {p.case}  "
-                         f"{contest.case(p.case).title}{flag}")
-        pending = [c.id for c in contest.group_cases(group.key)
-                   if state.cases[c.id].status not in ("revealed", "skipped")]
+            lines.append(
+                f"  {p.rank:>3}  {result.final:>7}  {p.prize or '-':<6} {p.case}  "
+                f"{contest.case(p.case).title}{flag}"
+            )
+        pending = [
+            c.id
+            for c in contest.group_cases(group.key)
+            if state.cases[c.id].status not in ("revealed", "skipped")
+        ]
         if pending:
             lines.append(f"  not revealed: {', '.join(pending)}")
     return "\n".join(lines)

@@ -36,36 +36,56 @@ def contest_section(contest: Contest) -> dict[str, Any]:
     return {
         "title": contest.title,
         "theme": contest.theme,
-        "rubric": [{"key": c.key, "name": c.name, "max": str(c.max), "step": str(c.step)}
-                   for c in contest.rubric.criteria],
+        "rubric": [
+            {"key": c.key, "name": c.name, "max": str(c.max), "step": str(c.step)}
+            for c in contest.rubric.criteria
+        ],
         "single": contest.rubric.single,
-        "aggregation": {"method": contest.aggregation.method, "drop": contest.aggregation.drop,
-                        "decimals": contest.aggregation.decimals},
-        "groups": [{"key": g.key, "name": g.name,
-                    "prizes": [{"name": n, "count": k} for n, k in g.prizes]}
-                   for g in contest.groups],
+        "aggregation": {
+            "method": contest.aggregation.method,
+            "drop": contest.aggregation.drop,
+            "decimals": contest.aggregation.decimals,
+        },
+        "groups": [
+            {"key": g.key, "name": g.name, "prizes": [{"name": n, "count": k} for n, k in g.prizes]}
+            for g in contest.groups
+        ],
         "judges": [{"id": j.id, "name": j.name} for j in contest.judges],
-        "cases": [{"id": c.id, "group": c.group, "title": c.title, "unit": c.unit,
-                   "presenter": c.presenter} for c in contest.cases],
+        "cases": [
+            {"id": c.id, "group": c.group, "title": c.title, "unit": c.unit, "presenter": c.presenter}
+            for c in contest.cases
+        ],
         "present_seconds": contest.timing.present_seconds,
     }
 
 
 def run_section(state: FinalState) -> dict[str, Any]:
-    return {"order": list(state.order),
-            "status": {case: cs.status for case, cs in state.cases.items()},
-            "current": state.current, "finished": state.finished}
+    return {
+        "order": list(state.order),
+        "status": {case: cs.status for case, cs in state.cases.items()},
+        "current": state.current,
+        "finished": state.finished,
+    }
 
 
 def stage_section(contest: Contest, state: FinalState) -> dict[str, Any]:
-    timer = {"duration_ms": state.timer.duration_ms, "elapsed_ms": state.timer.elapsed_ms,
-             "running_since": state.timer.running_since}
+    timer = {
+        "duration_ms": state.timer.duration_ms,
+        "elapsed_ms": state.timer.elapsed_ms,
+        "running_since": state.timer.running_since,
+    }
     if state.current is None:
         return {"case": None, "timer": timer}
     case = contest.case(state.current)
     in_group = [c for c in state.order if contest.case(c).group == case.group]
-    return {"case": case.id, "group": case.group, "index": in_group.index(case.id) + 1,
-            "of": len(in_group), "status": state.cases[case.id].status, "timer": timer}
+    return {
+        "case": case.id,
+        "group": case.group,
+        "index": in_group.index(case.id) + 1,
+        "of": len(in_group),
+        "status": state.cases[case.id].status,
+        "timer": timer,
+    }
 
 
 def progress_section(contest: Contest, state: FinalState) -> dict[str, Any]:
@@ -102,8 +122,14 @@ def result_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     assert result is not None
     group = contest.case(case).group
     placing = next(p for p in group_placings(contest, state, group) if p.case == case)
-    return {"case": case, "group": group, **_aggregate_json(result), "rank": placing.rank,
-            "prize": placing.prize, "tied": placing.tied}
+    return {
+        "case": case,
+        "group": group,
+        **_aggregate_json(result),
+        "rank": placing.rank,
+        "prize": placing.prize,
+        "tied": placing.tied,
+    }
 
 
 def board_section(contest: Contest, state: FinalState, group: str) -> dict[str, Any]:
@@ -111,13 +137,26 @@ def board_section(contest: Contest, state: FinalState, group: str) -> dict[str, 
     for p in group_placings(contest, state, group):
         result = state.cases[p.case].result
         assert result is not None
-        rows.append({"case": p.case, "rank": p.rank, "final": str(result.final),
-                     "prize": p.prize, "tied": p.tied, "boundary_tie": p.boundary_tie})
-    pending = [c for c in state.order
-               if contest.case(c).group == group and state.cases[c].status != "revealed"]
-    return {"group": group, "final": group_final(state, contest, group), "rows": rows,
-            "pending": pending,
-            "skipped": [c for c in pending if state.cases[c].status == "skipped"]}
+        rows.append(
+            {
+                "case": p.case,
+                "rank": p.rank,
+                "final": str(result.final),
+                "prize": p.prize,
+                "tied": p.tied,
+                "boundary_tie": p.boundary_tie,
+            }
+        )
+    pending = [
+        c for c in state.order if contest.case(c).group == group and state.cases[c].status != "revealed"
+    ]
+    return {
+        "group": group,
+        "final": group_final(state, contest, group),
+        "rows": rows,
+        "pending": pending,
+        "skipped": [c for c in pending if state.cases[c].status == "skipped"],
+    }
 
 
 def auto_screen(contest: Contest, state: FinalState) -> str:
@@ -151,10 +190,16 @@ def awards_section(contest: Contest, state: FinalState) -> dict[str, Any]:
         if shown:
             placings = group_placings(contest, state, g.key)
             for prize in levels[:shown]:
-                announced.append({"prize": prize, "cases": [
-                    {"case": p.case, "rank": p.rank,
-                     "final": str(state.cases[p.case].result.final)}  # type: ignore[union-attr]
-                    for p in placings if p.prize == prize]})
+                announced.append(
+                    {
+                        "prize": prize,
+                        "cases": [
+                            {"case": p.case, "rank": p.rank, "final": str(state.cases[p.case].result.final)}  # type: ignore[union-attr]
+                            for p in placings
+                            if p.prize == prize
+                        ],
+                    }
+                )
         groups[g.key] = {"steps": len(levels), "shown": shown, "levels": announced}
     return {"group": state.screen_group if state.screen == "awards" else None, "groups": groups}
 
@@ -178,8 +223,9 @@ def public_view(contest: Contest, state: FinalState) -> dict[str, Any]:
 JUDGE_SHARED = ("contest", "run", "stage", "progress")
 
 
-def judge_view(contest: Contest, state: FinalState, judge: str,
-               public: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def judge_view(
+    contest: Contest, state: FinalState, judge: str, public: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A judge sees the flow and their own scores, and of other judges only who submitted.
 
     ``public`` is the public view when already built: its sections are reused as they are."""
@@ -189,12 +235,20 @@ def judge_view(contest: Contest, state: FinalState, judge: str,
     for case, cs in state.cases.items():
         score = cs.scores.get(judge)
         if score is not None:
-            own[case] = {"values": {k: plain(v) for k, v in score.values.items()},
-                         "total": plain(score.total), "at": score.at}
+            own[case] = {
+                "values": {k: plain(v) for k, v in score.values.items()},
+                "total": plain(score.total),
+                "at": score.at,
+            }
     return {
         **{name: public[name] for name in JUDGE_SHARED},
-        "me": {"id": me.id, "name": me.name, "absent": judge in state.absent,
-               "recused": sorted(c for j, c in contest.recusals if j == judge), "scores": own},
+        "me": {
+            "id": me.id,
+            "name": me.name,
+            "absent": judge in state.absent,
+            "recused": sorted(c for j, c in contest.recusals if j == judge),
+            "scores": own,
+        },
     }
 
 
@@ -203,9 +257,10 @@ def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     if state.current is None:
         return {"case": None}
     cs = state.cases[state.current]
-    entries = {j: {"values": {k: plain(v) for k, v in s.values.items()},
-                   "total": plain(s.total),
-                   "at": s.at} for j, s in cs.scores.items()}
+    entries = {
+        j: {"values": {k: plain(v) for k, v in s.values.items()}, "total": plain(s.total), "at": s.at}
+        for j, s in cs.scores.items()
+    }
     would_be: dict[str, Any]
     try:
         would_be = _aggregate_json(case_aggregate(contest, cs))
@@ -214,29 +269,43 @@ def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     return {"case": state.current, "entries": entries, "would_be": would_be}
 
 
-def judges_section(contest: Contest, state: FinalState,
-                   presence: Mapping[str, Presence]) -> list[dict[str, Any]]:
+def judges_section(
+    contest: Contest, state: FinalState, presence: Mapping[str, Presence]
+) -> list[dict[str, Any]]:
     case = state.current
     submitted = state.cases[case].scores if case else {}
     rows = []
     for j in contest.judges:
         p = presence.get(j.id) or Presence()
-        rows.append({
-            "id": j.id, "name": j.name, "unit": j.unit,
-            "online": p.connections > 0, "last_seen": p.last_seen,
-            "battery": p.battery, "charging": p.charging,
-            "submitted": j.id in submitted,
-            "recused": bool(case) and contest.is_recused(j.id, case or ""),
-            "absent": state.absent.get(j.id),
-        })
+        rows.append(
+            {
+                "id": j.id,
+                "name": j.name,
+                "unit": j.unit,
+                "online": p.connections > 0,
+                "last_seen": p.last_seen,
+                "battery": p.battery,
+                "charging": p.charging,
+                "submitted": j.id in submitted,
+                "recused": bool(case) and contest.is_recused(j.id, case or ""),
+                "absent": state.absent.get(j.id),
+            }
+        )
     return rows
 
 
-def host_view(contest: Contest, state: FinalState, presence: Mapping[str, Presence],
-              public: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def host_view(
+    contest: Contest,
+    state: FinalState,
+    presence: Mapping[str, Presence],
+    public: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     view = dict(public or public_view(contest, state))
     view["scores"] = scores_section(contest, state)
     view["judges"] = judges_section(contest, state, presence)
-    view["corrections"] = {"reveals": list(state.reveals), "absent": dict(state.absent),
-                           "tie_orders": {g: list(o) for g, o in state.tie_orders.items()}}
+    view["corrections"] = {
+        "reveals": list(state.reveals),
+        "absent": dict(state.absent),
+        "tie_orders": {g: list(o) for g, o in state.tie_orders.items()},
+    }
     return view

@@ -31,9 +31,15 @@ MINI = DATA / "mini.yaml"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 REQUIRE_ALL = os.environ.get("LIVE_REQUIRE_ALL") == "1"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-quic",
-                 "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 def need(condition: bool, reason: str) -> None:
@@ -58,8 +64,14 @@ def live_cmd(*args: str) -> list[str]:
 class LiveServer:
     """``live serve`` in a subprocess; can be SIGKILLed and restarted on the same store."""
 
-    def __init__(self, store: str, contest: Path | None = MINI, port: int | None = None,
-                 extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: str,
+        contest: Path | None = MINI,
+        port: int | None = None,
+        extra: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.contest = contest
         self.port = port or free_port()
@@ -76,14 +88,12 @@ class LiveServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 20) -> LiveServer:
-        args = ["serve", "--store", self.store, "--host", "127.0.0.1", "--port", str(self.port),
-                *self.extra]
+        args = ["serve", "--store", self.store, "--host", "127.0.0.1", "--port", str(self.port), *self.extra]
         if self.contest is not None:
             args += ["--contest", str(self.contest)]
         self._close_log()
         self.log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(live_cmd(*args), stdout=self.log, stderr=self.log,
-                                     env=self.env)
+        self.proc = subprocess.Popen(live_cmd(*args), stdout=self.log, stderr=self.log, env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -122,8 +132,13 @@ class LiveServer:
         return self.start()
 
     def tokens(self) -> dict[str, Any]:
-        out = subprocess.run(live_cmd("tokens", "--json", "--store", self.store),
-                             capture_output=True, check=True, env=self.env, timeout=30)
+        out = subprocess.run(
+            live_cmd("tokens", "--json", "--store", self.store),
+            capture_output=True,
+            check=True,
+            env=self.env,
+            timeout=30,
+        )
         return json.loads(out.stdout)
 
     def log_text(self) -> str:

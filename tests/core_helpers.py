@@ -124,5 +124,12 @@ def D(value: str | int) -> Decimal:
 
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m live ARGS`` in a subprocess, as an organiser would run it."""
-    return subprocess.run([sys.executable, "-m", "live", *args], capture_output=True, text=True,
-                          encoding="utf-8", cwd=cwd or ROOT, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "live", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=cwd or ROOT,
+        timeout=60,
+        check=False,
+    )

@@ -43,9 +43,10 @@ def variant_contest(dest: Path, judges: int = 15, per_group: int | None = None) 
     to the first ``per_group`` cases of each group. Recusals of cut cases are dropped."""
     data = yaml.safe_load(DEMO_PATH.read_text(encoding="utf-8"))
     base = data["judges"]
-    data["judges"] = [base[i] if i < len(base) else
-                      {"id": f"j{i + 1}", "name": f"评委{i + 1}", "unit": f"评审单位{i + 1}"}
-                      for i in range(judges)]
+    data["judges"] = [
+        base[i] if i < len(base) else {"id": f"j{i + 1}", "name": f"评委{i + 1}", "unit": f"评审单位{i + 1}"}
+        for i in range(judges)
+    ]
     if per_group is not None:
         kept: list[dict[str, Any]] = []
         for g in data["groups"]:
@@ -54,16 +55,16 @@ def variant_contest(dest: Path, judges: int = 15, per_group: int | None = None) 
         for g in data["groups"]:  # one case per prize level, as many levels as fit
             g["prizes"] = {name: 1 for name in list(g["prizes"])[:per_group]}
     ids = {c["id"] for c in data["cases"]} | {j["id"] for j in data["judges"]}
-    data["recusals"] = [r for r in data.get("recusals", [])
-                        if r["case"] in ids and r["judge"] in ids]
+    data["recusals"] = [r for r in data.get("recusals", []) if r["case"] in ids and r["judge"] in ids]
     dest.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     load_contest(dest)  # refuse a broken variant here, not in the server
     return dest
 
 
 def rubric_json(contest: Contest) -> dict[str, Any]:
-    return {"rubric": [{"key": c.key, "max": str(c.max), "step": str(c.step)}
-                       for c in contest.rubric.criteria]}
+    return {
+        "rubric": [{"key": c.key, "max": str(c.max), "step": str(c.step)} for c in contest.rubric.criteria]
+    }
 
 
 ScoreTable = dict[tuple[str, str], dict[str, str]]
@@ -101,9 +102,17 @@ class RetryingJudge:
     """A judge's tablet: scores each open case once from the table, keeps the score in an
     outbox until acked, and resends it with the same id after every reconnect."""
 
-    def __init__(self, base: Callable[[], str], judge: str, token: str, table: ScoreTable,
-                 tally: Tally, tag: str, keep_frames: bool = False,
-                 think: tuple[float, float] = (0.0, 0.02)) -> None:
+    def __init__(
+        self,
+        base: Callable[[], str],
+        judge: str,
+        token: str,
+        table: ScoreTable,
+        tally: Tally,
+        tag: str,
+        keep_frames: bool = False,
+        think: tuple[float, float] = (0.0, 0.02),
+    ) -> None:
         self.base, self.judge, self.token, self.table = base, judge, token, table
         self.tally, self.tag, self.keep_frames, self.think = tally, tag, keep_frames, think
         self.frames: list[str] = []  # every frame received, over every connection
@@ -114,9 +123,14 @@ class RetryingJudge:
     def _wants(self, s: Mapping[str, Any]) -> str | None:
         p = s.get("progress") or {}
         case = p.get("case")
-        if (case and p.get("status") == "scoring" and case not in self.done
-                and case not in self.outbox and (self.judge, case) in self.table
-                and self.judge in p.get("expected", [])):
+        if (
+            case
+            and p.get("status") == "scoring"
+            and case not in self.done
+            and case not in self.outbox
+            and (self.judge, case) in self.table
+            and self.judge in p.get("expected", [])
+        ):
             return str(case)
         return None
 
@@ -148,12 +162,17 @@ class RetryingJudge:
                     await self._deliver(client, case)
                 while not stop.is_set():
                     state = await client.wait_for(
-                        lambda s: self._wants(s) is not None or stop.is_set(), timeout=3600)
+                        lambda s: self._wants(s) is not None or stop.is_set(), timeout=3600
+                    )
                     case = self._wants(state)
                     if case is None:
                         continue
-                    self.outbox[case] = {"type": "score", "id": f"{self.tag}:{self.judge}:{case}",
-                                         "case": case, "criteria": self.table[(self.judge, case)]}
+                    self.outbox[case] = {
+                        "type": "score",
+                        "id": f"{self.tag}:{self.judge}:{case}",
+                        "case": case,
+                        "criteria": self.table[(self.judge, case)],
+                    }
                     await asyncio.sleep(self.rng.uniform(*self.think))
                     await self._deliver(client, case)
             except (TimeoutError, *NET_ERRORS):
@@ -169,8 +188,9 @@ class HostDriver:
     judge, close, reveal; then ties and the awards. Reconnects and re-reads the state after
     any trouble, so a command lost in a crash is simply decided again."""
 
-    def __init__(self, base: Callable[[], str], token: str, tally: Tally,
-                 wait_scores: float = 120, awards: bool = True) -> None:
+    def __init__(
+        self, base: Callable[[], str], token: str, tally: Tally, wait_scores: float = 120, awards: bool = True
+    ) -> None:
         self.base, self.token, self.tally = base, token, tally
         self.wait_scores, self.awards = wait_scores, awards
         self.client: HubClient | None = None
@@ -196,8 +216,10 @@ class HostDriver:
         elif status == "on_stage":
             await self._cmd(host, "open")
         elif status == "scoring":
-            await host.wait_for(lambda st: set(st["progress"]["expected"])
-                                <= set(st["progress"]["submitted"]), timeout=self.wait_scores)
+            await host.wait_for(
+                lambda st: set(st["progress"]["expected"]) <= set(st["progress"]["submitted"]),
+                timeout=self.wait_scores,
+            )
             await self._cmd(host, "close")
         elif status == "closed":
             await self._cmd(host, "reveal")
@@ -210,8 +232,13 @@ class HostDriver:
             ties = [r for r in board["rows"] if r["boundary_tie"]]
             if ties:
                 order = [r["case"] for r in board["rows"] if r["rank"] == ties[0]["rank"]]
-                await self._cmd(host, "resolve_tie", group=g["key"], order=order,
-                                reason="reliability driver: order as listed")
+                await self._cmd(
+                    host,
+                    "resolve_tie",
+                    group=g["key"],
+                    order=order,
+                    reason="reliability driver: order as listed",
+                )
                 return True
             awards = s["awards"]["groups"][g["key"]]
             if awards["shown"] < awards["steps"]:
@@ -239,15 +266,22 @@ class HostDriver:
         raise TimeoutError("the host driver did not finish the final in time")
 
 
-async def play_final(base: Callable[[], str], tokens: Mapping[str, Any], table: ScoreTable,
-                     tag: str, awards: bool = True, judge_cls: type[RetryingJudge] = RetryingJudge,
-                     judge_kwargs: Mapping[str, Any] | None = None,
-                     deadline: float = 600) -> Tally:
+async def play_final(
+    base: Callable[[], str],
+    tokens: Mapping[str, Any],
+    table: ScoreTable,
+    tag: str,
+    awards: bool = True,
+    judge_cls: type[RetryingJudge] = RetryingJudge,
+    judge_kwargs: Mapping[str, Any] | None = None,
+    deadline: float = 600,
+) -> Tally:
     """Run a whole final with retrying judges and the host driver; return the tally."""
     tally = Tally()
     stop = asyncio.Event()
-    judges = [judge_cls(base, j, t, table, tally, tag, **(judge_kwargs or {}))
-              for j, t in tokens["judges"].items()]
+    judges = [
+        judge_cls(base, j, t, table, tally, tag, **(judge_kwargs or {})) for j, t in tokens["judges"].items()
+    ]
     tasks = [asyncio.create_task(j.run(stop)) for j in judges]
     try:
         await HostDriver(base, tokens["host"], tally, awards=awards).run(deadline)
@@ -264,9 +298,15 @@ async def play_final(base: Callable[[], str], tokens: Mapping[str, Any], table: 
     return tally
 
 
-async def chaos(kill: Callable[[], None], start: Callable[[], Any], rng: random.Random,
-                stop: asyncio.Event, gap: tuple[float, float], down: tuple[float, float],
-                max_kills: int) -> int:
+async def chaos(
+    kill: Callable[[], None],
+    start: Callable[[], Any],
+    rng: random.Random,
+    stop: asyncio.Event,
+    gap: tuple[float, float],
+    down: tuple[float, float],
+    max_kills: int,
+) -> int:
     """SIGKILL the hub at random moments and start it again on the same store."""
     kills = 0
     while kills < max_kills:
@@ -288,10 +328,22 @@ def read_log(db_path: Path) -> tuple[str, list[dict[str, Any]]]:
     """The epoch and every event of an SQLite store, read without the hub."""
     with contextlib.closing(sqlite3.connect(db_path)) as db:
         epoch = db.execute("SELECT value FROM meta WHERE name='epoch'").fetchone()[0]
-        rows = db.execute("SELECT seq, type, data, actor, at, cid, prev, hash FROM events"
-                          " ORDER BY seq").fetchall()
-    return epoch, [{"seq": r[0], "type": r[1], "data": json.loads(r[2]), "actor": r[3],
-                    "at": r[4], "cid": r[5], "prev": r[6], "hash": r[7]} for r in rows]
+        rows = db.execute(
+            "SELECT seq, type, data, actor, at, cid, prev, hash FROM events ORDER BY seq"
+        ).fetchall()
+    return epoch, [
+        {
+            "seq": r[0],
+            "type": r[1],
+            "data": json.loads(r[2]),
+            "actor": r[3],
+            "at": r[4],
+            "cid": r[5],
+            "prev": r[6],
+            "hash": r[7],
+        }
+        for r in rows
+    ]
 
 
 def set_check(events: list[dict[str, Any]], tally: Tally, table: ScoreTable) -> dict[str, int]:
@@ -324,12 +376,20 @@ def results_of(contest: Contest, state: FinalState) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for cid, cs in state.cases.items():
         r = cs.result
-        out[cid] = (cs.status, None if r is None else (
-            str(r.final), plain(r.unrounded), tuple(r.dropped_high), tuple(r.dropped_low),
-            tuple((j, plain(t)) for j, t in r.totals)))
+        out[cid] = (
+            cs.status,
+            None
+            if r is None
+            else (
+                str(r.final),
+                plain(r.unrounded),
+                tuple(r.dropped_high),
+                tuple(r.dropped_low),
+                tuple((j, plain(t)) for j, t in r.totals),
+            ),
+        )
     for g in contest.groups:
-        out[f"board/{g.key}"] = [(p.case, p.rank, p.prize) for p in
-                                 group_placings(contest, state, g.key)]
+        out[f"board/{g.key}"] = [(p.case, p.rank, p.prize) for p in group_placings(contest, state, g.key)]
     out["awards"] = dict(state.awards)
     return out
 
@@ -357,8 +417,9 @@ class Secrets:
     own: dict[str, set[str]]  # judge -> strings of their own unrevealed scores
 
 
-def secrets_at(contest: Contest, state: FinalState,
-               memo: dict[int, tuple[str, str]] | None = None) -> Secrets:
+def secrets_at(
+    contest: Contest, state: FinalState, memo: dict[int, tuple[str, str]] | None = None
+) -> Secrets:
     """The unrevealed totals, criterion sets and aggregates at this state, and what is shown."""
     memo = {} if memo is None else memo
     forbidden: set[str] = set()
@@ -369,9 +430,14 @@ def secrets_at(contest: Contest, state: FinalState,
         for j, score in cs.scores.items():
             strings = memo.get(id(score))
             if strings is None:  # scores are shared between states: encode each once
-                strings = memo[id(score)] = (plain(score.total), json.dumps(
-                    {k: plain(v) for k, v in score.values.items()}, ensure_ascii=False,
-                    separators=(",", ":")))
+                strings = memo[id(score)] = (
+                    plain(score.total),
+                    json.dumps(
+                        {k: plain(v) for k, v in score.values.items()},
+                        ensure_ascii=False,
+                        separators=(",", ":"),
+                    ),
+                )
             if cid in revealed:
                 allowed.add(strings[0])
             else:
@@ -402,8 +468,14 @@ def _strings(value: Any) -> Iterable[str]:
 def _scored_cases(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
     """(case, where) for every object that pairs a case id with a score-like field."""
     if isinstance(value, dict):
-        if isinstance(value.get("case"), str) and {"final", "totals", "total", "values",
-                                                    "unrounded", "entries"} & set(value):
+        if isinstance(value.get("case"), str) and {
+            "final",
+            "totals",
+            "total",
+            "values",
+            "unrounded",
+            "entries",
+        } & set(value):
             yield value["case"], path
         for k, v in value.items():
             yield from _scored_cases(v, f"{path}/{k}")
@@ -415,8 +487,9 @@ def _scored_cases(value: Any, path: str = "") -> Iterable[tuple[str, str]]:
 class SecrecySweep:
     """Checks frames sent to display, audience and judge clients against the log."""
 
-    def __init__(self, contest: Contest, states: Mapping[int, FinalState],
-                 table: ScoreTable | None = None) -> None:
+    def __init__(
+        self, contest: Contest, states: Mapping[int, FinalState], table: ScoreTable | None = None
+    ) -> None:
         self.contest, self.states, self.table = contest, states, table
         self._secrets: dict[int, Secrets] = {}
         self._memo: dict[int, tuple[str, str]] = {}
@@ -473,8 +546,14 @@ class FaultyProxy:
     """A TCP proxy that delays chunks and, at random, drops (FIN) or resets (RST) both sides,
     often after forwarding only part of a chunk, i.e. mid-frame."""
 
-    def __init__(self, target_port: int, rng: random.Random, delay: tuple[float, float] = (0, 0.03),
-                 drop: float = 0.004, reset: float = 0.004) -> None:
+    def __init__(
+        self,
+        target_port: int,
+        rng: random.Random,
+        delay: tuple[float, float] = (0, 0.03),
+        drop: float = 0.004,
+        reset: float = 0.004,
+    ) -> None:
         self.target_port, self.rng = target_port, rng
         self.delay, self.drop, self.reset = delay, drop, reset
         self.stats = ProxyStats()
@@ -642,8 +721,14 @@ class Prober:
     async def _open(self, first: str | bytes | None = None) -> Any:
         from websockets.asyncio.client import connect
 
-        ws = await connect(self.url, origin=self.origin, compression=None,  # type: ignore[arg-type]
-                           max_size=2**24, open_timeout=10, max_queue=None)
+        ws = await connect(
+            self.url,
+            origin=self.origin,
+            compression=None,  # type: ignore[arg-type]
+            max_size=2**24,
+            open_timeout=10,
+            max_queue=None,
+        )
         await ws.send(json.dumps(self.hello) if first is None else first)
         return ws
 

@@ -28,8 +28,14 @@ def head_seq(srv: LiveServer) -> int:
 async def raw(srv: LiveServer, origin: str | None = "same", **kw: Any) -> ClientConnection:
     """A bare WebSocket to /ws, for frames HubClient would never send."""
     org = http_origin(srv.base) if origin == "same" else origin
-    return await connect(ws_url(srv.base), origin=org, compression=None,  # type: ignore[arg-type]
-                         max_size=2**24, open_timeout=10, **kw)
+    return await connect(
+        ws_url(srv.base),
+        origin=org,
+        compression=None,  # type: ignore[arg-type]
+        max_size=2**24,
+        open_timeout=10,
+        **kw,
+    )
 
 
 async def hello(ws: ClientConnection, role: str, token: str | None = None) -> list[dict[str, Any]]:

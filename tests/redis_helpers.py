@@ -22,8 +22,9 @@ def _free_port() -> int:
 class RedisServer:
     """AOF on with ``appendfsync always`` unless told otherwise: what a final should run."""
 
-    def __init__(self, dir: Path, port: int | None = None, appendfsync: str = "always",
-                 appendonly: bool = True) -> None:
+    def __init__(
+        self, dir: Path, port: int | None = None, appendfsync: str = "always", appendonly: bool = True
+    ) -> None:
         self.dir = Path(dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.port = port or _free_port()
@@ -37,10 +38,27 @@ class RedisServer:
     def start(self, timeout: float = 10) -> RedisServer:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed"
-        args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir),
-                "--save", "", "--appendonly", "yes" if self.appendonly else "no",
-                "--appendfsync", self.appendfsync, "--daemonize", "no", "--protected-mode", "no",
-                "--logfile", str(self.dir / "redis.log")]
+        args = [
+            binary,
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.dir),
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--appendfsync",
+            self.appendfsync,
+            "--daemonize",
+            "no",
+            "--protected-mode",
+            "no",
+            "--logfile",
+            str(self.dir / "redis.log"),
+        ]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

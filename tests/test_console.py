@@ -46,8 +46,9 @@ class Panel:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
-        self.judges = {j: self.run(HubClient(base, "judge", tok).connect())
-                       for j, tok in tokens["judges"].items()}
+        self.judges = {
+            j: self.run(HubClient(base, "judge", tok).connect()) for j, tok in tokens["judges"].items()
+        }
         self.host = self.run(HubClient(base, "host", tokens["host"]).connect())
 
     def run(self, coro: Any, timeout: float = 20) -> Any:
@@ -140,7 +141,9 @@ def next_step(page: Any, label: str, confirm: bool = False, key: bool = False) -
     button = page.locator("#next-step")
     page.wait_for_function(
         "([label]) => { const b = document.querySelector('#next-step');"
-        " return !b.disabled && b.textContent.includes(label); }", arg=[label])
+        " return !b.disabled && b.textContent.includes(label); }",
+        arg=[label],
+    )
     if key:
         page.keyboard.press("n")
     else:
@@ -198,7 +201,8 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
         page.wait_for_selector(f"#would-be:text-is('{expected}')")
         if n == 0:
             dropped = page.locator("#tab-scores tr.dropped").evaluate_all(
-                "rows => rows.map(r => r.dataset.judge)")
+                "rows => rows.map(r => r.dataset.judge)"
+            )
             assert sorted(dropped) == ["j3", "j4"]
             page.screenshot(path=str(shots / "console-03-scoring.png"))
         next_step(page, "截止评分（已交 5/5）")
@@ -212,8 +216,9 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
             page.screenshot(path=str(shots / "console-04-confirm-reveal.png"))
         page.click("#confirm-ok")
         panel.wait_status(case, "revealed")
-        view = eventually(lambda case=case: public(srv.base)
-                          if public(srv.base)["result"]["case"] == case else None)
+        view = eventually(
+            lambda case=case: public(srv.base) if public(srv.base)["result"]["case"] == case else None
+        )
         assert view["result"]["final"] == expected
         assert view["screen"]["view"] == "reveal"
         if n == 0:
@@ -222,14 +227,16 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
 
     board = public(srv.base)["board/a"]
     assert [(r["case"], r["rank"], r["final"], r["prize"]) for r in board["rows"]] == [
-        ("a3", 1, "90.17", "一等奖"), ("a1", 2, "84.33", "二等奖"), ("a2", 3, "78.83", "三等奖")]
+        ("a3", 1, "90.17", "一等奖"),
+        ("a1", 2, "84.33", "二等奖"),
+        ("a2", 3, "78.83", "三等奖"),
+    ]
     assert board["final"] is True
 
     # The awards sequence, step by step from the big-screen tab.
     page.click("[data-tab=screen]")
     page.click("[data-group=a] button:has-text('显示排名')")
-    assert eventually(lambda: public(srv.base)["screen"] == {"mode": "board", "view": "board",
-                                                              "group": "a"})
+    assert eventually(lambda: public(srv.base)["screen"] == {"mode": "board", "view": "board", "group": "a"})
     page.click("[data-group=a] button:has-text('颁奖')")
     assert eventually(lambda: public(srv.base)["screen"]["view"] == "awards")
     for k in range(1, 4):
@@ -239,7 +246,10 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
         assert eventually(lambda k=k: public(srv.base)["awards"]["groups"]["a"]["shown"] == k)
     levels = public(srv.base)["awards"]["groups"]["a"]["levels"]
     assert [(lv["prize"], [c["case"] for c in lv["cases"]]) for lv in levels] == [
-        ("三等奖", ["a2"]), ("二等奖", ["a1"]), ("一等奖", ["a3"])]
+        ("三等奖", ["a2"]),
+        ("二等奖", ["a1"]),
+        ("一等奖", ["a3"]),
+    ]
     assert page.locator("[data-group=a] button.primary").is_disabled()
     page.screenshot(path=str(shots / "console-06-awards.png"))
     page.click("[data-tab=boards]")
@@ -253,8 +263,9 @@ def test_run_three_cases_from_the_console(browser: Any, final: Any, shots: Path)
     page.context.close()
 
 
-def fix(page: Any, opener: str, fill: Callable[[Any], None] | None, reason: str,
-        shot: Path | None = None) -> Any:
+def fix(
+    page: Any, opener: str, fill: Callable[[Any], None] | None, reason: str, shot: Path | None = None
+) -> Any:
     """Open a correction, let its preview arrive, give the reason, confirm; returns the preview."""
     page.click(opener)
     page.wait_for_selector("#fix[open]")
@@ -291,6 +302,7 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
     # Move b3 after b1 (from its run-of-show row), with a reason.
     def after_b1(p: Any) -> None:
         p.select_option("#fix-after", "b1")
+
     text = fix(page, "[data-case=b3] button:has-text('移动')", after_b1, "主讲人晚到")
     assert "排名不变" in text
     assert eventually(lambda: public(base)["run"]["order"][3:] == ["b1", "b3", "b2"])
@@ -317,8 +329,13 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
 
     # Void j5's score from the judges panel: the preview shows the would-be change.
     head_before = audit(base, host)["head"]
-    text = fix(page, "[data-judge=j5] button:has-text('作废')", None, "评委误触",
-               shots / "console-09-void-preview.png")
+    text = fix(
+        page,
+        "[data-judge=j5] button:has-text('作废')",
+        None,
+        "评委误触",
+        shots / "console-09-void-preview.png",
+    )
     assert "82.00 → 83.00" in text  # j1..j4: drop 80 and 86, (82+84)/2
     ev = last_event(base, host, "voided")
     assert (ev["data"]["judge"], ev["case"], ev["reason"]) == ("j5", "b2", "评委误触")
@@ -333,10 +350,11 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
     panel.score("b2", {"j5": "88"})
     panel.command("close")
     panel.command("reveal")
-    board = eventually(lambda: public(base)["board/b"] if len(public(base)["board/b"]["rows"]) == 2
-                       else None)
+    board = eventually(lambda: public(base)["board/b"] if len(public(base)["board/b"]["rows"]) == 2 else None)
     assert [(r["case"], r["rank"], r["final"], r["boundary_tie"]) for r in board["rows"]] == [
-        ("b1", 1, "84.00", True), ("b2", 1, "84.00", True)]
+        ("b1", 1, "84.00", True),
+        ("b2", 1, "84.00", True),
+    ]
 
     # The tie at the prize boundary blocks the awards until resolved.
     with pytest.raises(Refused) as refused:
@@ -353,23 +371,29 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
 
     def b2_first(p: Any) -> None:
         p.wait_for_selector("#tie-order li")
-        assert p.locator("#tie-order li").evaluate_all("l => l.map(x => x.dataset.case)") == [
-            "b1", "b2"]
+        assert p.locator("#tie-order li").evaluate_all("l => l.map(x => x.dataset.case)") == ["b1", "b2"]
         p.click("#tie-order li:first-child button:has-text('↓')")
         p.wait_for_selector("#fix-preview table.diff")
-    text = fix(page, "#tab-boards button:has-text('裁定并列')", b2_first, "抽签决定",
-               shots / "console-11-resolve-tie.png")
+
+    text = fix(
+        page,
+        "#tab-boards button:has-text('裁定并列')",
+        b2_first,
+        "抽签决定",
+        shots / "console-11-resolve-tie.png",
+    )
     assert "1. 84.00 一等奖" in text
     assert "2. 84.00 二等奖" in text
     ev = last_event(base, host, "tie_resolved")
     assert (ev["data"]["order"], ev["reason"]) == (["b2", "b1"], "抽签决定")
     board = public(base)["board/b"]
     assert [(r["case"], r["rank"], r["prize"], r["boundary_tie"]) for r in board["rows"]] == [
-        ("b2", 1, "一等奖", False), ("b1", 2, "二等奖", False)]
+        ("b2", 1, "一等奖", False),
+        ("b1", 2, "二等奖", False),
+    ]
     page.click("[data-tab=screen]")
     page.click("[data-group=b] button:has-text('颁奖')")
-    assert eventually(lambda: public(base)["screen"] == {"mode": "awards", "view": "awards",
-                                                          "group": "b"})
+    assert eventually(lambda: public(base)["screen"] == {"mode": "awards", "view": "awards", "group": "b"})
 
     # Mark j4 absent from the judges panel.
     fix(page, "[data-judge=j4] button:has-text('缺席')", None, "临时离场")
@@ -378,8 +402,13 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
 
     # Undo the last reveal: b2 goes back to closed and leaves the board.
     page.click("[data-tab=fix]")
-    text = fix(page, "#tab-fix button:has-text('撤销上一次揭晓')", None, "揭晓错误",
-               shots / "console-12-undo-preview.png")
+    text = fix(
+        page,
+        "#tab-fix button:has-text('撤销上一次揭晓')",
+        None,
+        "揭晓错误",
+        shots / "console-12-undo-preview.png",
+    )
     assert "已揭晓 → 已截止" in text
     assert eventually(lambda: public(base)["run"]["status"]["b2"] == "closed")
     ev = last_event(base, host, "reveal_undone")
@@ -392,8 +421,10 @@ def test_corrections_preview_audit_and_tie(browser: Any, final: Any, shots: Path
     kinds = [e["type"] for e in b2["events"]]
     assert {"voided", "reopened", "tie_resolved", "reveal_undone"} <= set(kinds)
     assert "moved" not in kinds  # b3 moved after b1: nothing to do with b2
-    assert all(e["case"] == "b2" or "b2" in (e["data"].get("order") or [])
-               or e["data"].get("after") == "b2" for e in b2["events"])
+    assert all(
+        e["case"] == "b2" or "b2" in (e["data"].get("order") or []) or e["data"].get("after") == "b2"
+        for e in b2["events"]
+    )
     assert b2["chain_ok"] is True
     page.click("[data-tab=audit]")
     page.select_option("#audit-case", "b2")
@@ -412,8 +443,9 @@ def test_preview_api_stores_nothing_and_reports_refusals(final: Any) -> None:
     assert status == 200
     assert body["ok"] is False
     assert body["error"]["code"] == "no_current_case"
-    status, body = http(srv.base, "/console/api/preview", host,
-                        {"action": "skip", "args": {"case": "a2", "reason": "缺席"}})
+    status, body = http(
+        srv.base, "/console/api/preview", host, {"action": "skip", "args": {"case": "a2", "reason": "缺席"}}
+    )
     assert body["ok"] is True
     assert body["case"]["status_before"] == "waiting"
     assert body["case"]["status_after"] == "skipped"
@@ -463,8 +495,7 @@ def test_wrong_or_judge_token_refused(browser: Any, final: Any, shots: Path) -> 
     for card in data["cards"]:
         code = tokens["judges"][card["id"]]
         assert card["url"] == f"{base}/pad#t={code}"
-        assert card["svg"] == segno.make(card["url"], error="m").svg_inline(
-            scale=4, border=2, omitsize=True)
+        assert card["svg"] == segno.make(card["url"], error="m").svg_inline(scale=4, border=2, omitsize=True)
         assert cards.locator(f"[data-judge={card['id']}] .code strong").inner_text() == code
     cards.screenshot(path=str(shots / "console-14-cards.png"), full_page=True)
     cards.emulate_media(media="print")

@@ -28,8 +28,11 @@ def test_demo_final_shape() -> None:
         assert g.prizes == (("一等奖", 5), ("二等奖", 5), ("三等奖", 5))
     assert len(c.judges) == 9
     assert [(k.key, k.max, k.step) for k in c.rubric.criteria] == [
-        ("innovation", 30, Decimal("0.5")), ("impact", 30, Decimal("0.5")),
-        ("value", 20, Decimal("0.5")), ("delivery", 20, Decimal("0.5"))]
+        ("innovation", 30, Decimal("0.5")),
+        ("impact", 30, Decimal("0.5")),
+        ("value", 20, Decimal("0.5")),
+        ("delivery", 20, Decimal("0.5")),
+    ]
     assert not c.rubric.single
     assert c.rubric.max_total == 100
     assert (c.aggregation.method, c.aggregation.drop, c.aggregation.decimals) == ("trimmed_mean", 1, 2)
@@ -99,6 +102,7 @@ def _set(path: list[Any], value: Any) -> Mutation:
         for key in path[:-1]:
             d = d[key]
         d[path[-1]] = value
+
     return mutate
 
 
@@ -107,6 +111,7 @@ def _delete(path: list[Any]) -> Mutation:
         for key in path[:-1]:
             d = d[key]
         del d[path[-1]]
+
     return mutate
 
 
@@ -146,29 +151,56 @@ BAD: list[tuple[str, Mutation, list[tuple[str, str]]]] = [
     ("rubric-max-zero", _set(["rubric", 1, "max"], 0), [("rubric[1].max", "greater than 0")]),
     ("rubric-max-negative", _set(["rubric", 0, "max"], -5), [("rubric[0].max", "greater than 0")]),
     ("rubric-step-zero", _set(["rubric", 0, "step"], 0), [("rubric[0].step", "greater than 0")]),
-    ("rubric-step-not-dividing", _set(["rubric", 2, "step"], 0.3),
-     [("rubric[2].step", "does not divide max 20")]),
+    (
+        "rubric-step-not-dividing",
+        _set(["rubric", 2, "step"], 0.3),
+        [("rubric[2].step", "does not divide max 20")],
+    ),
     ("rubric-max-not-a-number", _set(["rubric", 3, "max"], "lots"), [("rubric[3].max", "a number")]),
     ("rubric-and-total", _both_rubrics, [("rubric", "not both")]),
     ("rubric-empty", _set(["rubric"], []), [("rubric", "at least one criterion")]),
-    ("prizes-larger-than-group", _set(["groups", 0, "prizes", "一等奖"], 10),
-     [("groups[0].prizes", "20 prizes for a group of 15")]),
-    ("prize-count-negative", _set(["groups", 2, "prizes", "三等奖"], -1),
-     [("groups[2].prizes.三等奖", "whole number")]),
-    ("recusal-unknown-judge", _set(["recusals", 0, "judge"], "j99"),
-     [("recusals[0].judge", "unknown judge 'j99'")]),
-    ("recusal-unknown-case", _set(["recusals", 0, "case"], "nope-1"),
-     [("recusals[0].case", "unknown case 'nope-1'")]),
-    ("drop-too-large", _set(["aggregation", "drop"], 5),
-     [("aggregation.drop", "needs at least 11 judges; the panel has 9")]),
+    (
+        "prizes-larger-than-group",
+        _set(["groups", 0, "prizes", "一等奖"], 10),
+        [("groups[0].prizes", "20 prizes for a group of 15")],
+    ),
+    (
+        "prize-count-negative",
+        _set(["groups", 2, "prizes", "三等奖"], -1),
+        [("groups[2].prizes.三等奖", "whole number")],
+    ),
+    (
+        "recusal-unknown-judge",
+        _set(["recusals", 0, "judge"], "j99"),
+        [("recusals[0].judge", "unknown judge 'j99'")],
+    ),
+    (
+        "recusal-unknown-case",
+        _set(["recusals", 0, "case"], "nope-1"),
+        [("recusals[0].case", "unknown case 'nope-1'")],
+    ),
+    (
+        "drop-too-large",
+        _set(["aggregation", "drop"], 5),
+        [("aggregation.drop", "needs at least 11 judges; the panel has 9")],
+    ),
     ("recusals-leave-too-few", _recuse_all_from_dev04, [("cases[3]", "only 2 judge(s) can score dev-04")]),
-    ("unknown-method", _set(["aggregation", "method"], "best_of"),
-     [("aggregation.method", "must be one of")]),
-    ("decimals-too-many", _set(["aggregation", "decimals"], 9),
-     [("aggregation.decimals", "between 0 and 6")]),
+    (
+        "unknown-method",
+        _set(["aggregation", "method"], "best_of"),
+        [("aggregation.method", "must be one of")],
+    ),
+    (
+        "decimals-too-many",
+        _set(["aggregation", "decimals"], 9),
+        [("aggregation.decimals", "between 0 and 6")],
+    ),
     ("negative-timing", _set(["timing", "present_seconds"], -1), [("timing.present_seconds", "0 or more")]),
-    ("tie-break-unknown-criterion", _set(["tie_break", 1], "criterion:beauty"),
-     [("tie_break[1]", "criterion:<rubric key>")]),
+    (
+        "tie-break-unknown-criterion",
+        _set(["tie_break", 1], "criterion:beauty"),
+        [("tie_break[1]", "criterion:<rubric key>")],
+    ),
     ("no-cases", _set(["cases"], []), [("cases", "at least one case")]),
 ]
 
@@ -214,18 +246,45 @@ def test_top_level_must_be_a_mapping() -> None:
 def test_every_problem_is_listed_at_once() -> None:
     data = demo_dict()
     for kind, mutate, _ in BAD:
-        if kind in ("wrong-type-cases", "no-cases", "missing-judges", "rubric-and-total", "rubric-empty",
-                 "case-not-a-mapping", "drop-too-large", "recusals-leave-too-few", "unknown-method"):
+        if kind in (
+            "wrong-type-cases",
+            "no-cases",
+            "missing-judges",
+            "rubric-and-total",
+            "rubric-empty",
+            "case-not-a-mapping",
+            "drop-too-large",
+            "recusals-leave-too-few",
+            "unknown-method",
+        ):
             continue  # these hide or replace the other problems' fields
         mutate(data)
     with pytest.raises(ContestError) as info:
         parse_contest(data, "bad.yaml")
     paths = {p.path for p in info.value.problems}
-    wanted = {"title", "titel", "cases[0].speaker", "cases[2].title", "judges[1].name",
-              "aggregation.drop", "auto_close", "cases[3].id", "judges[2].id", "cases[0].id",
-              "cases[7].group", "rubric[1].max", "rubric[0].max", "rubric[0].step", "rubric[2].step",
-              "rubric[3].max", "groups[2].prizes.三等奖", "recusals[0].judge",
-              "recusals[0].case", "aggregation.decimals", "timing.present_seconds"}
+    wanted = {
+        "title",
+        "titel",
+        "cases[0].speaker",
+        "cases[2].title",
+        "judges[1].name",
+        "aggregation.drop",
+        "auto_close",
+        "cases[3].id",
+        "judges[2].id",
+        "cases[0].id",
+        "cases[7].group",
+        "rubric[1].max",
+        "rubric[0].max",
+        "rubric[0].step",
+        "rubric[2].step",
+        "rubric[3].max",
+        "groups[2].prizes.三等奖",
+        "recusals[0].judge",
+        "recusals[0].case",
+        "aggregation.decimals",
+        "timing.present_seconds",
+    }
     assert wanted <= paths, wanted - paths
     text = str(info.value)
     assert text.startswith(f"bad.yaml: {len(info.value.problems)} problem(s)")
@@ -265,9 +324,20 @@ def test_live_check_accepts_the_demo() -> None:
     assert proc.stderr == ""
 
 
-CLI_KINDS = ["missing-title", "unknown-top-field", "wrong-type-judge-name", "duplicate-case-id",
-             "duplicate-judge-id", "unknown-group", "rubric-max-zero", "rubric-step-not-dividing",
-             "prizes-larger-than-group", "recusal-unknown-judge", "recusal-unknown-case", "drop-too-large"]
+CLI_KINDS = [
+    "missing-title",
+    "unknown-top-field",
+    "wrong-type-judge-name",
+    "duplicate-case-id",
+    "duplicate-judge-id",
+    "unknown-group",
+    "rubric-max-zero",
+    "rubric-step-not-dividing",
+    "prizes-larger-than-group",
+    "recusal-unknown-judge",
+    "recusal-unknown-case",
+    "drop-too-large",
+]
 
 
 @pytest.mark.parametrize("kind", CLI_KINDS)
@@ -286,11 +356,14 @@ def test_live_check_refuses_each_kind(kind: str, tmp_path: Path) -> None:
     assert proc.stdout == ""
 
 
-@pytest.mark.parametrize(("content", "where"), [
-    (b"title: [unclosed\ncases: 1\n", "line 2, column"),
-    (b"", "(top): must be a mapping"),
-    (b"title: caf\xe9\n", "(file): not UTF-8"),
-])
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (b"title: [unclosed\ncases: 1\n", "line 2, column"),
+        (b"", "(top): must be a mapping"),
+        (b"title: caf\xe9\n", "(file): not UTF-8"),
+    ],
+)
 def test_live_check_refuses_unreadable_files(content: bytes, where: str, tmp_path: Path) -> None:
     path = tmp_path / "contest.yaml"
     path.write_bytes(content)

@@ -37,16 +37,21 @@ SCORES: dict[str, dict[str, str]] = {
     "b3": {"j1": "63.5", "j2": "78.5", "j3": "92.5", "j4": "61.5"},  # j5 is recused from b3
 }
 FINAL = {"a1": "81.17", "a2": "88.83", "a3": "74.17", "b1": "69.17", "b2": "85.50", "b3": "71.00"}
-HIGH_LOW = {"a1": ("j3", "j4"), "a2": ("j4", "j5"), "a3": ("j5", "j3"),
-            "b1": ("j4", "j5"), "b2": ("j3", "j4"), "b3": ("j3", "j4")}
+HIGH_LOW = {
+    "a1": ("j3", "j4"),
+    "a2": ("j4", "j5"),
+    "a3": ("j5", "j3"),
+    "b1": ("j4", "j5"),
+    "b2": ("j3", "j4"),
+    "b3": ("j3", "j4"),
+}
 
 
 def criteria(total: str) -> dict[str, str]:
     """Split a total over the mini rubric (30/30/20/20, step 0.5): 18 + 18 + the rest halved."""
     rest = Decimal(total) - 36
     innovation = (rest / 2 / Decimal("0.5")).to_integral_value() * Decimal("0.5")
-    return {"innovation": str(innovation), "impact": str(rest - innovation),
-            "value": "18", "delivery": "18"}
+    return {"innovation": str(innovation), "impact": str(rest - innovation), "value": "18", "delivery": "18"}
 
 
 class Drive:
@@ -58,8 +63,9 @@ class Drive:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.host = self.run(HubClient(base, "host", tokens["host"]).connect())
-        self.judges = {j: self.run(HubClient(base, "judge", t).connect())
-                       for j, t in tokens["judges"].items()}
+        self.judges = {
+            j: self.run(HubClient(base, "judge", t).connect()) for j, t in tokens["judges"].items()
+        }
 
     def run(self, coro: Coroutine[Any, Any, Any], timeout: float = 20) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -90,16 +96,19 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         srv.stop()
 
 
-def open_page(browser: Any, url: str, width: int, height: int,
-              frames: list[str] | None = None) -> Any:
+def open_page(browser: Any, url: str, width: int, height: int, frames: list[str] | None = None) -> Any:
     """A page at this viewport; script errors land in ``page.errors``."""
     page = browser.new_page(viewport={"width": width, "height": height})
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     if frames is not None:
-        page.on("websocket", lambda ws: ws.on(
-            "framereceived", lambda payload: frames.append(
-                payload if isinstance(payload, str) else payload.decode())))
+        page.on(
+            "websocket",
+            lambda ws: ws.on(
+                "framereceived",
+                lambda payload: frames.append(payload if isinstance(payload, str) else payload.decode()),
+            ),
+        )
     page.goto(url)
     return page
 
@@ -125,8 +134,15 @@ def assert_secret(case: str, page: Any, frames: list[str], since: int) -> None:
         assert value not in received, f"{case}: {value} was sent to the page before the reveal"
 
 
-def play_case(drive: Drive, page: Any, frames: list[str], audience: Any, aframes: list[str],
-              case: str, shots: Path | None = None) -> None:
+def play_case(
+    drive: Drive,
+    page: Any,
+    frames: list[str],
+    audience: Any,
+    aframes: list[str],
+    case: str,
+    shots: Path | None = None,
+) -> None:
     """Open, score, close and reveal the case on stage; check the display at each step."""
     from playwright.sync_api import expect
 
@@ -136,13 +152,11 @@ def play_case(drive: Drive, page: Any, frames: list[str], audience: Any, aframes
     judges = list(SCORES[case])
     expect(el(page, "scoringCount")).to_have_text(f"0 / {len(judges)}")
     for judge in {"j1", "j2", "j3", "j4", "j5"} - set(judges):
-        expect(page.locator(f'.dot[data-judge="{judge}"]')).to_have_attribute("data-state",
-                                                                                "recused")
+        expect(page.locator(f'.dot[data-judge="{judge}"]')).to_have_attribute("data-state", "recused")
     for n, judge in enumerate(judges, 1):
         drive.score(case, judge)
         expect(el(page, "scoringCount")).to_have_text(f"{n} / {len(judges)}")
-        expect(page.locator(f'.dot[data-judge="{judge}"]')).to_have_attribute("data-state",
-                                                                                "submitted")
+        expect(page.locator(f'.dot[data-judge="{judge}"]')).to_have_attribute("data-state", "submitted")
     if shots:
         snap(page, shots / "display-scoring-1920x1080.png")
     drive.cmd("close")
@@ -161,8 +175,7 @@ def play_case(drive: Drive, page: Any, frames: list[str], audience: Any, aframes
     high, low = HIGH_LOW[case]
     for judge in judges:
         item = page.locator(f'#stage .total[data-judge="{judge}"]')
-        line = item.locator(".total-value").evaluate(
-            "n => getComputedStyle(n).textDecorationLine")
+        line = item.locator(".total-value").evaluate("n => getComputedStyle(n).textDecorationLine")
         struck = judge in (high, low)
         assert ("line-through" in line) == struck, (case, judge, line)
         if struck:
@@ -248,10 +261,8 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
         drive.cmd("show", screen="board", group="a")
         screen_is(page, "board")
         assert board_rows(page) == ["a2", "a1"]
-        expect(page.locator('#stage .row[data-case="a1"]')).to_have_class(
-            re.compile(r"\bmoved\b"))
-        expect(page.locator('#stage .row[data-case="a2"]')).to_have_class(
-            re.compile(r"\benter\b"))
+        expect(page.locator('#stage .row[data-case="a1"]')).to_have_class(re.compile(r"\bmoved\b"))
+        expect(page.locator('#stage .row[data-case="a2"]')).to_have_class(re.compile(r"\benter\b"))
         expect(el(page, "boardMarker")).to_have_text("进行中")
 
         drive.cmd("next")
@@ -298,12 +309,18 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
 
         # The audience page: latest result, and each group's standings as a tab.
         expect(audience.locator(".tabs button.on")).to_have_text("乙组")
-        assert audience.locator(".boards .row").evaluate_all(
-            "rs => rs.map(r => r.dataset.case)") == ["b2", "b3", "b1"]
+        assert audience.locator(".boards .row").evaluate_all("rs => rs.map(r => r.dataset.case)") == [
+            "b2",
+            "b3",
+            "b1",
+        ]
         audience.screenshot(path=str(shots / "audience-390x844.png"), full_page=True)
         audience.locator(".tabs button", has_text="甲组").click()
-        assert audience.locator(".boards .row").evaluate_all(
-            "rs => rs.map(r => r.dataset.case)") == ["a2", "a1", "a3"]
+        assert audience.locator(".boards .row").evaluate_all("rs => rs.map(r => r.dataset.case)") == [
+            "a2",
+            "a1",
+            "a3",
+        ]
         expect(audience.locator(".boards .marker")).to_have_text("最终")
 
         drive.cmd("show", screen="welcome")
@@ -320,8 +337,9 @@ def test_display_walks_through_the_mini_final(browser: Any, hall: LiveServer, sh
 
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 720), (1024, 768)])
-def test_display_scales_to_other_projectors(browser: Any, hall: LiveServer, shots: Path,
-                                            width: int, height: int) -> None:
+def test_display_scales_to_other_projectors(
+    browser: Any, hall: LiveServer, shots: Path, width: int, height: int
+) -> None:
 
     page = open_page(browser, f"{hall.base}/display", width, height)
     drive = Drive(hall.base, hall.tokens())
@@ -361,7 +379,8 @@ def test_pages_switch_to_english(browser: Any, hall: LiveServer) -> None:
 
 
 def test_display_says_it_is_reconnecting_and_recovers_after_restart(
-        browser: Any, server: LiveServer, shots: Path) -> None:
+    browser: Any, server: LiveServer, shots: Path
+) -> None:
     from playwright.sync_api import expect
 
     page = open_page(browser, f"{server.base}/display", 1920, 1080)
@@ -385,8 +404,10 @@ def test_display_says_it_is_reconnecting_and_recovers_after_restart(
         server.start()
         started = time.monotonic()
         expect(notice).to_be_hidden(timeout=20_000)
-        print(f"notice after {shown_after:.1f} s down; back {time.monotonic() - started:.1f} s "
-              "after the restart")
+        print(
+            f"notice after {shown_after:.1f} s down; back {time.monotonic() - started:.1f} s "
+            "after the restart"
+        )
         screen_is(page, "stage")
         expect(el(page, "stageTitle")).to_have_text("甲一案例")
         # And it is live again: the next change reaches the screen.
@@ -414,9 +435,25 @@ def test_demo_autopilot_shows_every_screen(browser: Any, tmp_path: Path) -> None
     base = f"http://127.0.0.1:{port}"
     log = (tmp_path / "demo.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "live", "demo", "--autopilot", "--pace", "0.1",
-         "--contest", str(MINI), "--port", str(port), "--store", f"sqlite:///{tmp_path / 'd.db'}"],
-        stdout=log, stderr=log, env=os.environ.copy())
+        [
+            sys.executable,
+            "-m",
+            "live",
+            "demo",
+            "--autopilot",
+            "--pace",
+            "0.1",
+            "--contest",
+            str(MINI),
+            "--port",
+            str(port),
+            "--store",
+            f"sqlite:///{tmp_path / 'd.db'}",
+        ],
+        stdout=log,
+        stderr=log,
+        env=os.environ.copy(),
+    )
     page = None
     try:
         deadline = time.monotonic() + 20

@@ -129,109 +129,406 @@ def case_status(f: Final, case: str) -> str:
 Check = Callable[[Final], Any]
 
 TRANSITIONS: list[tuple[str, Setup, str, str, dict[str, Any], list[str], Check]] = [
-    ("stage", s_fresh, "host", "stage", {"case": "c2"}, ["staged"],
-     lambda f: (f.state.current == "c2" and case_status(f, "c2") == "on_stage"
-                and f.state.timer.duration_ms == 300_000 and f.state.timer.running_since is None
-                and f.state.screen == "auto")),
-    ("stage-another-returns-the-first-to-waiting", s_staged, "host", "stage", {"case": "c3"}, ["staged"],
-     lambda f: case_status(f, "c1") == "waiting" and case_status(f, "c3") == "on_stage"),
-    ("stage-a-skipped-case", s_c2_skipped, "host", "stage", {"case": "c2"}, ["staged"],
-     lambda f: case_status(f, "c2") == "on_stage"),
-    ("stage-after-reveal", s_revealed, "host", "stage", {"case": "c4"}, ["staged"],
-     lambda f: f.state.current == "c4" and case_status(f, "c1") == "revealed"),
+    (
+        "stage",
+        s_fresh,
+        "host",
+        "stage",
+        {"case": "c2"},
+        ["staged"],
+        lambda f: (
+            f.state.current == "c2"
+            and case_status(f, "c2") == "on_stage"
+            and f.state.timer.duration_ms == 300_000
+            and f.state.timer.running_since is None
+            and f.state.screen == "auto"
+        ),
+    ),
+    (
+        "stage-another-returns-the-first-to-waiting",
+        s_staged,
+        "host",
+        "stage",
+        {"case": "c3"},
+        ["staged"],
+        lambda f: case_status(f, "c1") == "waiting" and case_status(f, "c3") == "on_stage",
+    ),
+    (
+        "stage-a-skipped-case",
+        s_c2_skipped,
+        "host",
+        "stage",
+        {"case": "c2"},
+        ["staged"],
+        lambda f: case_status(f, "c2") == "on_stage",
+    ),
+    (
+        "stage-after-reveal",
+        s_revealed,
+        "host",
+        "stage",
+        {"case": "c4"},
+        ["staged"],
+        lambda f: f.state.current == "c4" and case_status(f, "c1") == "revealed",
+    ),
     ("next-from-start", s_fresh, "host", "next", {}, ["staged"], lambda f: f.state.current == "c1"),
     ("next-after-reveal", s_revealed, "host", "next", {}, ["staged"], lambda f: f.state.current == "c2"),
-    ("next-passes-skipped", lambda f: (s_revealed(f), s_c2_skipped(f)), "host", "next", {}, ["staged"],
-     lambda f: f.state.current == "c3"),
-    ("next-after-skipping-current", lambda f: (s_staged(f), f.host("skip", reason="absent")), "host",
-     "next", {}, ["staged"], lambda f: f.state.current == "c2" and case_status(f, "c1") == "skipped"),
-    ("next-wraps-around", lambda f: f.run_case("c4", SCORES3), "host", "next", {}, ["staged"],
-     lambda f: f.state.current == "c1"),
-    ("timer-start", s_staged, "host", "timer", {"op": "start"}, ["timer"],
-     lambda f: f.state.timer.running_since == f.now and f.state.timer.remaining_ms(f.now + 1000) == 299_000),
-    ("timer-pause", lambda f: (s_timer_running(f), f.tick(10_000)), "host", "timer", {"op": "pause"},
-     ["timer"], lambda f: (f.state.timer.running_since is None and f.state.timer.elapsed_ms == 11_000
-                           and f.state.timer.remaining_ms(f.now + 50_000) == 289_000)),
-    ("timer-resume", lambda f: (s_timer_running(f), f.tick(10_000), f.host("timer", op="pause"),
-                                f.tick(5_000)), "host", "timer", {"op": "resume"}, ["timer"],
-     lambda f: f.state.timer.remaining_ms(f.now + 1_000) == 289_000),
-    ("timer-add", s_timer_running, "host", "timer", {"op": "add", "seconds": 30}, ["timer"],
-     lambda f: f.state.timer.duration_ms == 330_000 and f.state.timer.running_since is not None),
-    ("timer-add-negative", s_staged, "host", "timer", {"op": "add", "seconds": -60}, ["timer"],
-     lambda f: f.state.timer.duration_ms == 240_000),
-    ("timer-reset", lambda f: (s_timer_running(f), f.tick(10_000)), "host", "timer", {"op": "reset"},
-     ["timer"], lambda f: (f.state.timer.remaining_ms(f.now) == 300_000
-                           and f.state.timer.running_since is None)),
-    ("timer-reset-to-seconds", s_staged, "host", "timer", {"op": "reset", "seconds": 60}, ["timer"],
-     lambda f: f.state.timer.duration_ms == 60_000),
+    (
+        "next-passes-skipped",
+        lambda f: (s_revealed(f), s_c2_skipped(f)),
+        "host",
+        "next",
+        {},
+        ["staged"],
+        lambda f: f.state.current == "c3",
+    ),
+    (
+        "next-after-skipping-current",
+        lambda f: (s_staged(f), f.host("skip", reason="absent")),
+        "host",
+        "next",
+        {},
+        ["staged"],
+        lambda f: f.state.current == "c2" and case_status(f, "c1") == "skipped",
+    ),
+    (
+        "next-wraps-around",
+        lambda f: f.run_case("c4", SCORES3),
+        "host",
+        "next",
+        {},
+        ["staged"],
+        lambda f: f.state.current == "c1",
+    ),
+    (
+        "timer-start",
+        s_staged,
+        "host",
+        "timer",
+        {"op": "start"},
+        ["timer"],
+        lambda f: (
+            f.state.timer.running_since == f.now and f.state.timer.remaining_ms(f.now + 1000) == 299_000
+        ),
+    ),
+    (
+        "timer-pause",
+        lambda f: (s_timer_running(f), f.tick(10_000)),
+        "host",
+        "timer",
+        {"op": "pause"},
+        ["timer"],
+        lambda f: (
+            f.state.timer.running_since is None
+            and f.state.timer.elapsed_ms == 11_000
+            and f.state.timer.remaining_ms(f.now + 50_000) == 289_000
+        ),
+    ),
+    (
+        "timer-resume",
+        lambda f: (s_timer_running(f), f.tick(10_000), f.host("timer", op="pause"), f.tick(5_000)),
+        "host",
+        "timer",
+        {"op": "resume"},
+        ["timer"],
+        lambda f: f.state.timer.remaining_ms(f.now + 1_000) == 289_000,
+    ),
+    (
+        "timer-add",
+        s_timer_running,
+        "host",
+        "timer",
+        {"op": "add", "seconds": 30},
+        ["timer"],
+        lambda f: f.state.timer.duration_ms == 330_000 and f.state.timer.running_since is not None,
+    ),
+    (
+        "timer-add-negative",
+        s_staged,
+        "host",
+        "timer",
+        {"op": "add", "seconds": -60},
+        ["timer"],
+        lambda f: f.state.timer.duration_ms == 240_000,
+    ),
+    (
+        "timer-reset",
+        lambda f: (s_timer_running(f), f.tick(10_000)),
+        "host",
+        "timer",
+        {"op": "reset"},
+        ["timer"],
+        lambda f: f.state.timer.remaining_ms(f.now) == 300_000 and f.state.timer.running_since is None,
+    ),
+    (
+        "timer-reset-to-seconds",
+        s_staged,
+        "host",
+        "timer",
+        {"op": "reset", "seconds": 60},
+        ["timer"],
+        lambda f: f.state.timer.duration_ms == 60_000,
+    ),
     ("open", s_staged, "host", "open", {}, ["opened"], lambda f: case_status(f, "c1") == "scoring"),
-    ("score", s_open, "j1", "score", {"case": "c1", **crit("5.5", "12")}, ["scored"],
-     lambda f: (f.state.cases["c1"].scores["j1"].total == Decimal("17.5")
-                and f.state.cases["c1"].scores["j1"].values == {"a": Decimal("5.5"), "b": Decimal(12)})),
-    ("score-revision-replaces", s_scored, "j1", "score", {"case": "c1", **crit("10", "20")}, ["scored"],
-     lambda f: (len(f.state.cases["c1"].scores) == 3
-                and f.state.cases["c1"].scores["j1"].total == Decimal(30))),
+    (
+        "score",
+        s_open,
+        "j1",
+        "score",
+        {"case": "c1", **crit("5.5", "12")},
+        ["scored"],
+        lambda f: (
+            f.state.cases["c1"].scores["j1"].total == Decimal("17.5")
+            and f.state.cases["c1"].scores["j1"].values == {"a": Decimal("5.5"), "b": Decimal(12)}
+        ),
+    ),
+    (
+        "score-revision-replaces",
+        s_scored,
+        "j1",
+        "score",
+        {"case": "c1", **crit("10", "20")},
+        ["scored"],
+        lambda f: (
+            len(f.state.cases["c1"].scores) == 3 and f.state.cases["c1"].scores["j1"].total == Decimal(30)
+        ),
+    ),
     ("close", s_scored, "host", "close", {}, ["closed"], lambda f: case_status(f, "c1") == "closed"),
-    ("close-with-no-scores", s_open, "host", "close", {}, ["closed"],
-     lambda f: case_status(f, "c1") == "closed"),
-    ("reveal", s_closed, "host", "reveal", {}, ["revealed"],
-     lambda f: (case_status(f, "c1") == "revealed" and str(f.state.cases["c1"].result.final) == "18.00"
-                and f.state.cases["c1"].result.dropped == ("j3", "j1") and f.state.reveals == ("c1",))),
-    ("reveal-a-named-case", lambda f: (s_closed(f), f.host("skip", case="c2", reason="x")), "host",
-     "reveal", {"case": "c1"}, ["revealed"], lambda f: case_status(f, "c1") == "revealed"),
-    ("reopen", s_closed, "host", "reopen", {"reason": "j4 had a network fault"}, ["reopened"],
-     lambda f: case_status(f, "c1") == "scoring" and len(f.state.cases["c1"].scores) == 3),
-    ("void-while-open", s_scored, "host", "void", {"judge": "j2", "reason": "wrong case"}, ["voided"],
-     lambda f: set(f.state.cases["c1"].scores) == {"j1", "j3"}),
-    ("void-while-closed", s_closed, "host", "void", {"judge": "j2", "reason": "wrong case", "case": "c1"},
-     ["voided"], lambda f: set(f.state.cases["c1"].scores) == {"j1", "j3"}),
-    ("absent", s_open, "host", "absent", {"judge": "j2", "reason": "ill"}, ["judge_absent"],
-     lambda f: (f.state.absent == {"j2": "ill"}
-                and expected_judges(f.contest, f.state, "c1") == ("j1", "j3", "j4", "j5"))),
-    ("move-to-front", s_fresh, "host", "move", {"case": "c3", "after": None}, ["moved"],
-     lambda f: f.state.order == ("c3", "c1", "c2", "c4")),
-    ("move-after", s_fresh, "host", "move", {"case": "c1", "after": "c3"}, ["moved"],
-     lambda f: f.state.order == ("c2", "c3", "c1", "c4")),
-    ("move-changes-next", lambda f: f.host("move", case="c4", after=None), "host", "next", {}, ["staged"],
-     lambda f: f.state.current == "c4"),
-    ("skip-waiting", s_fresh, "host", "skip", {"case": "c2", "reason": "presenter absent"}, ["skipped"],
-     lambda f: case_status(f, "c2") == "skipped" and f.state.current is None),
-    ("skip-current-stops-the-timer", s_timer_running, "host", "skip", {"reason": "presenter absent"},
-     ["skipped"], lambda f: case_status(f, "c1") == "skipped" and f.state.timer.running_since is None),
-    ("resolve-tie", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": ["c2", "c1"]},
-     ["tie_resolved"],
-     lambda f: ([(p.case, p.rank, p.prize, p.tied) for p in group_placings(f.contest, f.state, "g1")]
-                == [("c2", 1, "first", False), ("c1", 2, "second", False)])),
-    ("undo-reveal", s_revealed, "host", "undo_reveal", {"reason": "wrong case revealed"}, ["reveal_undone"],
-     lambda f: (case_status(f, "c1") == "closed" and f.state.cases["c1"].result is None
-                and f.state.reveals == () and len(f.state.cases["c1"].scores) == 3)),
-    ("undo-reveal-takes-the-last", lambda f: (s_revealed(f), f.run_case("c4", SCORES3)), "host",
-     "undo_reveal", {"reason": "oops"}, ["reveal_undone"],
-     lambda f: case_status(f, "c4") == "closed" and case_status(f, "c1") == "revealed"),
-    ("undo-reveal-resets-awards", s_awards_done, "host", "undo_reveal", {"reason": "recount"},
-     ["reveal_undone"], lambda f: f.state.awards == {} and case_status(f, "c2") == "closed"),
-    ("show-board", s_fresh, "host", "show", {"screen": "board", "group": "g2"}, ["screen"],
-     lambda f: (f.state.screen, f.state.screen_group) == ("board", "g2")),
-    ("show-welcome", s_board, "host", "show", {"screen": "welcome"}, ["screen"],
-     lambda f: (f.state.screen, f.state.screen_group) == ("welcome", None)),
-    ("show-auto", s_board, "host", "show", {"screen": "auto"}, ["screen"],
-     lambda f: f.state.screen == "auto"),
-    ("show-awards", s_g1_resolved, "host", "show", {"screen": "awards", "group": "g1"}, ["screen"],
-     lambda f: (f.state.screen, f.state.screen_group) == ("awards", "g1")),
-    ("show-awards-without-ties", s_g1_distinct, "host", "show", {"screen": "awards", "group": "g1"},
-     ["screen"], lambda f: f.state.screen == "awards"),
+    (
+        "close-with-no-scores",
+        s_open,
+        "host",
+        "close",
+        {},
+        ["closed"],
+        lambda f: case_status(f, "c1") == "closed",
+    ),
+    (
+        "reveal",
+        s_closed,
+        "host",
+        "reveal",
+        {},
+        ["revealed"],
+        lambda f: (
+            case_status(f, "c1") == "revealed"
+            and str(f.state.cases["c1"].result.final) == "18.00"
+            and f.state.cases["c1"].result.dropped == ("j3", "j1")
+            and f.state.reveals == ("c1",)
+        ),
+    ),
+    (
+        "reveal-a-named-case",
+        lambda f: (s_closed(f), f.host("skip", case="c2", reason="x")),
+        "host",
+        "reveal",
+        {"case": "c1"},
+        ["revealed"],
+        lambda f: case_status(f, "c1") == "revealed",
+    ),
+    (
+        "reopen",
+        s_closed,
+        "host",
+        "reopen",
+        {"reason": "j4 had a network fault"},
+        ["reopened"],
+        lambda f: case_status(f, "c1") == "scoring" and len(f.state.cases["c1"].scores) == 3,
+    ),
+    (
+        "void-while-open",
+        s_scored,
+        "host",
+        "void",
+        {"judge": "j2", "reason": "wrong case"},
+        ["voided"],
+        lambda f: set(f.state.cases["c1"].scores) == {"j1", "j3"},
+    ),
+    (
+        "void-while-closed",
+        s_closed,
+        "host",
+        "void",
+        {"judge": "j2", "reason": "wrong case", "case": "c1"},
+        ["voided"],
+        lambda f: set(f.state.cases["c1"].scores) == {"j1", "j3"},
+    ),
+    (
+        "absent",
+        s_open,
+        "host",
+        "absent",
+        {"judge": "j2", "reason": "ill"},
+        ["judge_absent"],
+        lambda f: (
+            f.state.absent == {"j2": "ill"}
+            and expected_judges(f.contest, f.state, "c1") == ("j1", "j3", "j4", "j5")
+        ),
+    ),
+    (
+        "move-to-front",
+        s_fresh,
+        "host",
+        "move",
+        {"case": "c3", "after": None},
+        ["moved"],
+        lambda f: f.state.order == ("c3", "c1", "c2", "c4"),
+    ),
+    (
+        "move-after",
+        s_fresh,
+        "host",
+        "move",
+        {"case": "c1", "after": "c3"},
+        ["moved"],
+        lambda f: f.state.order == ("c2", "c3", "c1", "c4"),
+    ),
+    (
+        "move-changes-next",
+        lambda f: f.host("move", case="c4", after=None),
+        "host",
+        "next",
+        {},
+        ["staged"],
+        lambda f: f.state.current == "c4",
+    ),
+    (
+        "skip-waiting",
+        s_fresh,
+        "host",
+        "skip",
+        {"case": "c2", "reason": "presenter absent"},
+        ["skipped"],
+        lambda f: case_status(f, "c2") == "skipped" and f.state.current is None,
+    ),
+    (
+        "skip-current-stops-the-timer",
+        s_timer_running,
+        "host",
+        "skip",
+        {"reason": "presenter absent"},
+        ["skipped"],
+        lambda f: case_status(f, "c1") == "skipped" and f.state.timer.running_since is None,
+    ),
+    (
+        "resolve-tie",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c2", "c1"]},
+        ["tie_resolved"],
+        lambda f: (
+            [(p.case, p.rank, p.prize, p.tied) for p in group_placings(f.contest, f.state, "g1")]
+            == [("c2", 1, "first", False), ("c1", 2, "second", False)]
+        ),
+    ),
+    (
+        "undo-reveal",
+        s_revealed,
+        "host",
+        "undo_reveal",
+        {"reason": "wrong case revealed"},
+        ["reveal_undone"],
+        lambda f: (
+            case_status(f, "c1") == "closed"
+            and f.state.cases["c1"].result is None
+            and f.state.reveals == ()
+            and len(f.state.cases["c1"].scores) == 3
+        ),
+    ),
+    (
+        "undo-reveal-takes-the-last",
+        lambda f: (s_revealed(f), f.run_case("c4", SCORES3)),
+        "host",
+        "undo_reveal",
+        {"reason": "oops"},
+        ["reveal_undone"],
+        lambda f: case_status(f, "c4") == "closed" and case_status(f, "c1") == "revealed",
+    ),
+    (
+        "undo-reveal-resets-awards",
+        s_awards_done,
+        "host",
+        "undo_reveal",
+        {"reason": "recount"},
+        ["reveal_undone"],
+        lambda f: f.state.awards == {} and case_status(f, "c2") == "closed",
+    ),
+    (
+        "show-board",
+        s_fresh,
+        "host",
+        "show",
+        {"screen": "board", "group": "g2"},
+        ["screen"],
+        lambda f: (f.state.screen, f.state.screen_group) == ("board", "g2"),
+    ),
+    (
+        "show-welcome",
+        s_board,
+        "host",
+        "show",
+        {"screen": "welcome"},
+        ["screen"],
+        lambda f: (f.state.screen, f.state.screen_group) == ("welcome", None),
+    ),
+    (
+        "show-auto",
+        s_board,
+        "host",
+        "show",
+        {"screen": "auto"},
+        ["screen"],
+        lambda f: f.state.screen == "auto",
+    ),
+    (
+        "show-awards",
+        s_g1_resolved,
+        "host",
+        "show",
+        {"screen": "awards", "group": "g1"},
+        ["screen"],
+        lambda f: (f.state.screen, f.state.screen_group) == ("awards", "g1"),
+    ),
+    (
+        "show-awards-without-ties",
+        s_g1_distinct,
+        "host",
+        "show",
+        {"screen": "awards", "group": "g1"},
+        ["screen"],
+        lambda f: f.state.screen == "awards",
+    ),
     ("award-step", s_awards, "host", "award_step", {}, ["award_step"], lambda f: f.state.awards == {"g1": 1}),
-    ("award-step-named-group", s_awards, "host", "award_step", {"group": "g1"}, ["award_step"],
-     lambda f: f.state.awards == {"g1": 1}),
-    ("reveal-resets-the-screen", lambda f: (s_closed(f), s_board(f)), "host", "reveal", {}, ["revealed"],
-     lambda f: (f.state.screen, f.state.screen_group) == ("auto", None)),
+    (
+        "award-step-named-group",
+        s_awards,
+        "host",
+        "award_step",
+        {"group": "g1"},
+        ["award_step"],
+        lambda f: f.state.awards == {"g1": 1},
+    ),
+    (
+        "reveal-resets-the-screen",
+        lambda f: (s_closed(f), s_board(f)),
+        "host",
+        "reveal",
+        {},
+        ["revealed"],
+        lambda f: (f.state.screen, f.state.screen_group) == ("auto", None),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("setup", "actor", "action", "args", "types", "check"),
-                         [t[1:] for t in TRANSITIONS], ids=[t[0] for t in TRANSITIONS])
-def test_transition(setup: Setup, actor: str, action: str, args: dict[str, Any], types: list[str],
-                    check: Check) -> None:
+@pytest.mark.parametrize(
+    ("setup", "actor", "action", "args", "types", "check"),
+    [t[1:] for t in TRANSITIONS],
+    ids=[t[0] for t in TRANSITIONS],
+)
+def test_transition(
+    setup: Setup, actor: str, action: str, args: dict[str, Any], types: list[str], check: Check
+) -> None:
     f = Final()
     setup(f)
     f.tick(1_000)  # the command comes a second after the setup
@@ -339,6 +636,7 @@ def test_auto_close_never_reveals() -> None:
 
 # --- refusals: (id, setup, actor, action, args, code) ---
 
+
 def _crit(a: str = "5", b: str = "10", case: str = "c1") -> dict[str, Any]:
     return {"case": case, **crit(a, b)}
 
@@ -356,17 +654,41 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("score-skipped-case", s_c2_skipped, "j1", "score", _crit(case="c2"), "not_open"),
     ("score-after-close", s_closed, "j4", "score", _crit(), "scoring_closed"),
     ("score-after-reveal", s_revealed, "j4", "score", _crit(), "scoring_closed"),
-    ("score-recused-explicit", lambda f: (f.host("stage", case="c2"), f.host("open")), "j5", "score",
-     _crit(case="c2"), "recused"),
-    ("score-recused-by-unit", lambda f: (f.host("stage", case="c3"), f.host("open")), "j4", "score",
-     _crit(case="c3"), "recused"),
+    (
+        "score-recused-explicit",
+        lambda f: (f.host("stage", case="c2"), f.host("open")),
+        "j5",
+        "score",
+        _crit(case="c2"),
+        "recused",
+    ),
+    (
+        "score-recused-by-unit",
+        lambda f: (f.host("stage", case="c3"), f.host("open")),
+        "j4",
+        "score",
+        _crit(case="c3"),
+        "recused",
+    ),
     ("score-absent-judge", s_j2_absent, "j2", "score", _crit(), "judge_absent"),
     ("score-out-of-range", s_open, "j1", "score", _crit(a="10.5"), "out_of_range"),
     ("score-bad-step", s_open, "j1", "score", _crit(a="5.25"), "bad_step"),
-    ("score-missing-criterion", s_open, "j1", "score", {"case": "c1", "criteria": {"a": "5"}},
-     "missing_criterion"),
-    ("score-unknown-criterion", s_open, "j1", "score",
-     {"case": "c1", "criteria": {"a": "5", "b": "1", "z": "1"}}, "unknown_criterion"),
+    (
+        "score-missing-criterion",
+        s_open,
+        "j1",
+        "score",
+        {"case": "c1", "criteria": {"a": "5"}},
+        "missing_criterion",
+    ),
+    (
+        "score-unknown-criterion",
+        s_open,
+        "j1",
+        "score",
+        {"case": "c1", "criteria": {"a": "5", "b": "1", "z": "1"}},
+        "unknown_criterion",
+    ),
     ("score-bad-value", s_open, "j1", "score", _crit(a="5e0"), "bad_value"),
     ("score-float", s_open, "j1", "score", {"case": "c1", "criteria": {"a": 5.0, "b": "1"}}, "bad_value"),
     ("score-wrong-shape", s_open, "j1", "score", {"case": "c1", "total": "15"}, "wrong_shape"),
@@ -381,8 +703,14 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("next-while-on-stage", s_staged, "host", "next", {}, "case_in_progress"),
     ("next-while-scoring", s_open, "host", "next", {}, "case_in_progress"),
     ("next-while-closed", s_closed, "host", "next", {}, "case_in_progress"),
-    ("next-when-all-done", lambda f: [f.host("skip", case=c, reason="x") for c in ("c1", "c2", "c3", "c4")],
-     "host", "next", {}, "no_next_case"),
+    (
+        "next-when-all-done",
+        lambda f: [f.host("skip", case=c, reason="x") for c in ("c1", "c2", "c3", "c4")],
+        "host",
+        "next",
+        {},
+        "no_next_case",
+    ),
     # timer
     ("timer-no-case", s_fresh, "host", "timer", {"op": "start"}, "no_current_case"),
     ("timer-bad-op", s_staged, "host", "timer", {"op": "stop"}, "bad_args"),
@@ -413,8 +741,14 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("reveal-on-stage", s_staged, "host", "reveal", {}, "not_closed"),
     ("reveal-waiting", s_closed, "host", "reveal", {"case": "c2"}, "not_current"),
     ("reveal-too-few-scores", s_closed_few, "host", "reveal", {}, "too_few_scores"),
-    ("reveal-after-void-leaves-too-few", lambda f: (s_closed(f), f.host("void", judge="j3", reason="x")),
-     "host", "reveal", {}, "too_few_scores"),
+    (
+        "reveal-after-void-leaves-too-few",
+        lambda f: (s_closed(f), f.host("void", judge="j3", reason="x")),
+        "host",
+        "reveal",
+        {},
+        "too_few_scores",
+    ),
     # reopen
     ("reopen-no-reason", s_closed, "host", "reopen", {}, "reason_required"),
     ("reopen-blank-reason", s_closed, "host", "reopen", {"reason": "   "}, "reason_required"),
@@ -439,59 +773,156 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("move-unknown-after", s_fresh, "host", "move", {"case": "c1", "after": "c9"}, "unknown_case"),
     ("move-after-itself", s_fresh, "host", "move", {"case": "c1", "after": "c1"}, "bad_args"),
     ("move-staged-case", s_staged, "host", "move", {"case": "c1", "after": "c3"}, "case_not_waiting"),
-    ("move-revealed-case", s_revealed_then_c2_staged, "host", "move", {"case": "c1", "after": None},
-     "case_not_waiting"),
+    (
+        "move-revealed-case",
+        s_revealed_then_c2_staged,
+        "host",
+        "move",
+        {"case": "c1", "after": None},
+        "case_not_waiting",
+    ),
     # skip
     ("skip-no-reason", s_fresh, "host", "skip", {"case": "c2"}, "reason_required"),
     ("skip-no-case", s_fresh, "host", "skip", {"reason": "x"}, "no_current_case"),
     ("skip-while-scoring", s_open, "host", "skip", {"reason": "x"}, "case_not_waiting"),
-    ("skip-revealed", s_revealed_then_c2_staged, "host", "skip", {"case": "c1", "reason": "x"},
-     "case_not_waiting"),
+    (
+        "skip-revealed",
+        s_revealed_then_c2_staged,
+        "host",
+        "skip",
+        {"case": "c1", "reason": "x"},
+        "case_not_waiting",
+    ),
     ("skip-twice", s_c2_skipped, "host", "skip", {"case": "c2", "reason": "x"}, "case_not_waiting"),
     # resolve_tie
-    ("resolve-unknown-group", s_g1_tied, "host", "resolve_tie", {"group": "g9", "order": ["c1", "c2"]},
-     "unknown_group"),
-    ("resolve-order-not-a-list", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": "c1,c2"},
-     "bad_args"),
-    ("resolve-order-one-case", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": ["c1"]},
-     "bad_args"),
-    ("resolve-order-repeats", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": ["c1", "c1"]},
-     "bad_args"),
-    ("resolve-order-not-strings", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": [1, 2]},
-     "bad_args"),
-    ("resolve-unrevealed", s_g1_tied, "host", "resolve_tie", {"group": "g1", "order": ["c1", "c3"]},
-     "not_tied"),
-    ("resolve-other-group", s_g1_tied, "host", "resolve_tie", {"group": "g2", "order": ["c1", "c2"]},
-     "not_tied"),
-    ("resolve-not-tied", s_g1_distinct, "host", "resolve_tie", {"group": "g1", "order": ["c1", "c2"]},
-     "not_tied"),
-    ("resolve-already-resolved", s_g1_resolved, "host", "resolve_tie", {"group": "g1", "order": ["c1", "c2"]},
-     "not_tied"),
+    (
+        "resolve-unknown-group",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g9", "order": ["c1", "c2"]},
+        "unknown_group",
+    ),
+    (
+        "resolve-order-not-a-list",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": "c1,c2"},
+        "bad_args",
+    ),
+    (
+        "resolve-order-one-case",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c1"]},
+        "bad_args",
+    ),
+    (
+        "resolve-order-repeats",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c1", "c1"]},
+        "bad_args",
+    ),
+    (
+        "resolve-order-not-strings",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": [1, 2]},
+        "bad_args",
+    ),
+    (
+        "resolve-unrevealed",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c1", "c3"]},
+        "not_tied",
+    ),
+    (
+        "resolve-other-group",
+        s_g1_tied,
+        "host",
+        "resolve_tie",
+        {"group": "g2", "order": ["c1", "c2"]},
+        "not_tied",
+    ),
+    (
+        "resolve-not-tied",
+        s_g1_distinct,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c1", "c2"]},
+        "not_tied",
+    ),
+    (
+        "resolve-already-resolved",
+        s_g1_resolved,
+        "host",
+        "resolve_tie",
+        {"group": "g1", "order": ["c1", "c2"]},
+        "not_tied",
+    ),
     # undo_reveal
     ("undo-no-reason", s_revealed, "host", "undo_reveal", {}, "reason_required"),
     ("undo-nothing", s_closed, "host", "undo_reveal", {"reason": "x"}, "nothing_to_undo"),
-    ("undo-twice", lambda f: (s_revealed(f), f.host("undo_reveal", reason="x")), "host", "undo_reveal",
-     {"reason": "x"}, "nothing_to_undo"),
+    (
+        "undo-twice",
+        lambda f: (s_revealed(f), f.host("undo_reveal", reason="x")),
+        "host",
+        "undo_reveal",
+        {"reason": "x"},
+        "nothing_to_undo",
+    ),
     # show
     ("show-unknown-screen", s_fresh, "host", "show", {"screen": "fireworks"}, "bad_args"),
     ("show-board-no-group", s_fresh, "host", "show", {"screen": "board"}, "unknown_group"),
-    ("show-board-unknown-group", s_fresh, "host", "show", {"screen": "board", "group": "g9"},
-     "unknown_group"),
-    ("show-awards-too-early", s_revealed, "host", "show", {"screen": "awards", "group": "g1"},
-     "group_not_final"),
-    ("show-awards-boundary-tie", s_g1_tied, "host", "show", {"screen": "awards", "group": "g1"},
-     "tie_unresolved"),
+    (
+        "show-board-unknown-group",
+        s_fresh,
+        "host",
+        "show",
+        {"screen": "board", "group": "g9"},
+        "unknown_group",
+    ),
+    (
+        "show-awards-too-early",
+        s_revealed,
+        "host",
+        "show",
+        {"screen": "awards", "group": "g1"},
+        "group_not_final",
+    ),
+    (
+        "show-awards-boundary-tie",
+        s_g1_tied,
+        "host",
+        "show",
+        {"screen": "awards", "group": "g1"},
+        "tie_unresolved",
+    ),
     # award_step
     ("award-step-not-showing", s_g1_resolved, "host", "award_step", {}, "not_showing_awards"),
-    ("award-step-board-showing", lambda f: (s_g1_resolved(f), s_board(f)), "host", "award_step",
-     {"group": "g1"}, "not_showing_awards"),
+    (
+        "award-step-board-showing",
+        lambda f: (s_g1_resolved(f), s_board(f)),
+        "host",
+        "award_step",
+        {"group": "g1"},
+        "not_showing_awards",
+    ),
     ("award-step-other-group", s_awards, "host", "award_step", {"group": "g2"}, "not_showing_awards"),
     ("award-step-complete", s_awards_done, "host", "award_step", {}, "awards_complete"),
 ]
 
 
-@pytest.mark.parametrize(("setup", "actor", "action", "args", "code"), [r[1:] for r in REFUSALS],
-                         ids=[r[0] for r in REFUSALS])
+@pytest.mark.parametrize(
+    ("setup", "actor", "action", "args", "code"), [r[1:] for r in REFUSALS], ids=[r[0] for r in REFUSALS]
+)
 def test_refusal(setup: Setup, actor: str, action: str, args: Any, code: str) -> None:
     f = Final()
     setup(f)
@@ -526,9 +957,12 @@ def test_undo_reveal_makes_the_case_current_again() -> None:
 def test_awards_sequence_goes_from_the_lowest_prize_up() -> None:
     f = Final()
     assert prize_levels(f.contest, "g1") == ("second", "first")
-    zero = mini_contest(groups=[{"key": "g1", "name": "G1", "prizes": {"first": 1, "second": 0,
-                                                                     "third": 1}},
-                                {"key": "g2", "name": "G2", "prizes": {"first": 1}}])
+    zero = mini_contest(
+        groups=[
+            {"key": "g1", "name": "G1", "prizes": {"first": 1, "second": 0, "third": 1}},
+            {"key": "g2", "name": "G2", "prizes": {"first": 1}},
+        ]
+    )
     assert prize_levels(zero, "g1") == ("third", "first")
 
 
@@ -586,7 +1020,9 @@ def test_mini_final_results() -> None:
     s = f.state
     assert s.finished
     assert [(p.case, p.rank, p.prize) for p in group_placings(f.contest, s, "g1")] == [
-        ("c1", 1, "first"), ("c2", 2, "second")]
+        ("c1", 1, "first"),
+        ("c2", 2, "second"),
+    ]
     assert [(p.case, p.rank, p.prize) for p in group_placings(f.contest, s, "g2")] == [("c4", 1, "first")]
     c1 = s.cases["c1"].result
     assert c1 is not None
@@ -632,9 +1068,13 @@ JUDGES = ("j1", "j2", "j3", "j4", "j5")
 CASES = ("c1", "c2", "c3", "c4")
 values = st.sampled_from(["0", "5", "5.5", "10"])
 CURRENT = "<current>"  # resolved to the case on stage when the command runs
-score_cmd = st.builds(lambda j, c, a, b: (j, "score", {"case": c, **crit(a, b)}),
-                     st.sampled_from(JUDGES), st.sampled_from((CURRENT, CURRENT, CURRENT, *CASES)), values,
-                     st.sampled_from(["1", "10", "20"]))
+score_cmd = st.builds(
+    lambda j, c, a, b: (j, "score", {"case": c, **crit(a, b)}),
+    st.sampled_from(JUDGES),
+    st.sampled_from((CURRENT, CURRENT, CURRENT, *CASES)),
+    values,
+    st.sampled_from(["1", "10", "20"]),
+)
 flow_cmd = st.sampled_from([("host", a, {}) for a in ("next", "open", "close", "reveal", "award_step")])
 rare_cmds = [
     st.builds(lambda c: ("host", "stage", {"case": c}), st.sampled_from(CASES)),
@@ -643,14 +1083,25 @@ rare_cmds = [
     st.builds(lambda c: ("host", "skip", {"case": c, "reason": "r"}), st.sampled_from(CASES)),
     st.builds(lambda j: ("host", "void", {"judge": j, "reason": "r"}), st.sampled_from(JUDGES)),
     st.builds(lambda j: ("host", "absent", {"judge": j, "reason": "r"}), st.sampled_from(JUDGES)),
-    st.builds(lambda c, a: ("host", "move", {"case": c, "after": a}), st.sampled_from(CASES),
-              st.sampled_from((None, *CASES))),
-    st.builds(lambda op: ("host", "timer", {"op": op, "seconds": 10}), st.sampled_from(
-        ["start", "pause", "resume", "add", "reset"])),
-    st.builds(lambda g, o: ("host", "resolve_tie", {"group": g, "order": list(o)}),
-              st.sampled_from(["g1", "g2"]), st.permutations(["c1", "c2"])),
-    st.builds(lambda s, g: ("host", "show", {"screen": s, "group": g}),
-              st.sampled_from(["auto", "board", "awards", "welcome"]), st.sampled_from(["g1", "g2"])),
+    st.builds(
+        lambda c, a: ("host", "move", {"case": c, "after": a}),
+        st.sampled_from(CASES),
+        st.sampled_from((None, *CASES)),
+    ),
+    st.builds(
+        lambda op: ("host", "timer", {"op": op, "seconds": 10}),
+        st.sampled_from(["start", "pause", "resume", "add", "reset"]),
+    ),
+    st.builds(
+        lambda g, o: ("host", "resolve_tie", {"group": g, "order": list(o)}),
+        st.sampled_from(["g1", "g2"]),
+        st.permutations(["c1", "c2"]),
+    ),
+    st.builds(
+        lambda s, g: ("host", "show", {"screen": s, "group": g}),
+        st.sampled_from(["auto", "board", "awards", "welcome"]),
+        st.sampled_from(["g1", "g2"]),
+    ),
 ]
 # Weighted so that cases actually get scored, closed and revealed in most scripts.
 weighted = [score_cmd] * 12 + [flow_cmd] * 6 + rare_cmds
@@ -659,8 +1110,9 @@ commands = st.sampled_from(range(len(weighted))).flatmap(lambda i: weighted[i])
 
 @settings(max_examples=150, deadline=None)
 @given(script=st.lists(commands, min_size=1, max_size=60), auto_close=st.booleans())
-def test_any_command_sequence_is_consistent(script: list[tuple[str, str, dict[str, Any]]],
-                                            auto_close: bool) -> None:
+def test_any_command_sequence_is_consistent(
+    script: list[tuple[str, str, dict[str, Any]]], auto_close: bool
+) -> None:
     f = Final(mini_contest(auto_close=auto_close))
     for actor, action, args in script:
         f.tick(500)
@@ -697,7 +1149,10 @@ def test_a_case_revealed_into_a_resolved_tie_must_be_resolved_again() -> None:
     assert f.refused("host", "resolve_tie", group="g1", order=["c3", "c2"]) == "bad_args"
     f.host("resolve_tie", group="g1", order=["c3", "c2", "c1"])
     assert [(p.case, p.rank, p.prize) for p in group_placings(f.contest, f.state, "g1")] == [
-        ("c3", 1, "first"), ("c2", 2, "second"), ("c1", 3, None)]
+        ("c3", 1, "first"),
+        ("c2", 2, "second"),
+        ("c1", 3, None),
+    ]
     f.host("show", screen="awards", group="g1")
 
 

@@ -26,16 +26,18 @@ def view(port: int) -> dict | None:
 def test_demo_autopilot_plays_the_whole_final(tmp_path: Path) -> None:
     port, store = free_port(), f"sqlite:///{tmp_path / 'demo.db'}"
     log = (tmp_path / "demo.log").open("wb")
-    proc = subprocess.Popen(live_cmd("demo", "--autopilot", "--pace", "0.05", "--port", str(port),
-                                     "--store", store), stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        live_cmd("demo", "--autopilot", "--pace", "0.05", "--port", str(port), "--store", store),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     began = time.monotonic()
     last = None
     try:
         while time.monotonic() - began < 180:
             assert proc.poll() is None, (tmp_path / "demo.log").read_text()
             last = view(port)
-            if last and all(g["shown"] == g["steps"]
-                            for g in last["state"]["awards"]["groups"].values()):
+            if last and all(g["shown"] == g["steps"] for g in last["state"]["awards"]["groups"].values()):
                 break
             time.sleep(0.5)
         else:

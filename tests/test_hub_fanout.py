@@ -40,9 +40,9 @@ def close_code(stream: bytes) -> int | None:
             size = 2 if n == 126 else 8
             if i + size > len(stream):
                 return None
-            n, i = int.from_bytes(stream[i:i + size], "big"), i + size
+            n, i = int.from_bytes(stream[i : i + size], "big"), i + size
         if opcode == 0x8:
-            return int.from_bytes(stream[i:i + 2], "big") if n >= 2 and i + 2 <= len(stream) else None
+            return int.from_bytes(stream[i : i + 2], "big") if n >= 2 and i + 2 <= len(stream) else None
         i += n
     return None
 
@@ -53,9 +53,13 @@ def stuck_socket(port: int) -> socket.socket:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     s.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-               f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-               f"Origin: http://127.0.0.1:{port}\r\n\r\n").encode())
+    s.sendall(
+        (
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://127.0.0.1:{port}\r\n\r\n"
+        ).encode()
+    )
     head = b""
     while b"\r\n\r\n" not in head:
         head += s.recv(1)
@@ -86,8 +90,9 @@ def wait_clients(srv: LiveServer, n: int, within: float = 10) -> bool:
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     # The 45-case demo final: its public snapshot is about 11 KB, so the stuck pipe fills sooner.
-    server = LiveServer(f"sqlite:///{tmp_path_factory.mktemp('fanout') / 'final.db'}",
-                        contest=DEMO_PATH).start()
+    server = LiveServer(
+        f"sqlite:///{tmp_path_factory.mktemp('fanout') / 'final.db'}", contest=DEMO_PATH
+    ).start()
     try:
         yield server
     finally:
@@ -167,8 +172,10 @@ async def test_a_client_that_never_reads_delays_no_one_and_is_dropped(srv: LiveS
     assert "fell behind" in srv.log_text()
     grown = rss_kib(srv.proc.pid) - rss_before
     assert grown < 64 * 1024, f"the hub grew by {grown} KiB"
-    print(f"\nstuck client dropped after {dropped_after:.1f} s, {len(received)} bytes unread; "
-          f"display latency max {max(latencies) * 1000:.0f} ms over {len(latencies)} patches; "
-          f"hub RSS grew {grown} KiB")
+    print(
+        f"\nstuck client dropped after {dropped_after:.1f} s, {len(received)} bytes unread; "
+        f"display latency max {max(latencies) * 1000:.0f} ms over {len(latencies)} patches; "
+        f"hub RSS grew {grown} KiB"
+    )
     for c in (display, host, *noisy):
         await c.close()

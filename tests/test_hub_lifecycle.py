@@ -23,15 +23,20 @@ INNOVATION = ("20", "21.5", "23", "24.5", "26", "27")
 
 
 def entry(n: int) -> dict[str, str]:
-    return {"innovation": INNOVATION[n % len(INNOVATION)], "impact": "22", "value": "15",
-            "delivery": str(10 + n % 10)}
+    return {
+        "innovation": INNOVATION[n % len(INNOVATION)],
+        "impact": "22",
+        "value": "15",
+        "delivery": str(10 + n % 10),
+    }
 
 
 class Judge:
     """A judge that scores over and over; remembers what was acked and what was in flight."""
 
-    def __init__(self, srv: LiveServer, judge: str, token: str, enough: asyncio.Event,
-                 tally: list[int]) -> None:
+    def __init__(
+        self, srv: LiveServer, judge: str, token: str, enough: asyncio.Event, tally: list[int]
+    ) -> None:
         self.srv, self.id, self.token = srv, judge, token
         self.enough, self.tally = enough, tally
         self.acked: dict[str, int] = {}
@@ -87,8 +92,9 @@ async def test_sigkill_mid_scoring_keeps_every_acked_score_once(tmp_path: Path) 
             if ev["cid"]:
                 by_id.setdefault(ev["cid"], []).append(ev)
         for fid, (judge, seq) in acked.items():
-            assert [(e["actor"], e["seq"], e["type"]) for e in by_id.get(fid, [])] == \
-                [(judge, seq, "scored")], fid
+            assert [(e["actor"], e["seq"], e["type"]) for e in by_id.get(fid, [])] == [
+                (judge, seq, "scored")
+            ], fid
         # the score each judge had in flight is sent again with its id: it counts once
         async with HubClient(srv.base, "host", toks["host"]) as host:
             for j in judges:
@@ -147,8 +153,7 @@ async def test_restart_refuses_another_contest_and_resumes_without_one(tmp_path:
     assert other.proc is not None
     assert other.proc.wait(10) == 1
     other.stop()
-    assert "live serve: this store holds a different final than the contest file given" in \
-        str(info.value)
+    assert "live serve: this store holds a different final than the contest file given" in str(info.value)
     assert "Traceback" not in other.log_text()
 
     resumed = LiveServer(store, contest=None).start()
@@ -165,10 +170,22 @@ async def test_restart_refuses_another_contest_and_resumes_without_one(tmp_path:
 
 async def test_tokens_json_env_host_token_and_no_token_in_the_log(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'final.db'}"
-    out = await asyncio.to_thread(subprocess.run, live_cmd("tokens", "--json", "--store", store, "--contest",
-                                  str(Path(__file__).with_name("data") / "mini.yaml")),
-                         capture_output=True, text=True, check=True, timeout=30,
-                         env={k: v for k, v in os.environ.items() if k != "LIVE_HOST_TOKEN"})
+    out = await asyncio.to_thread(
+        subprocess.run,
+        live_cmd(
+            "tokens",
+            "--json",
+            "--store",
+            store,
+            "--contest",
+            str(Path(__file__).with_name("data") / "mini.yaml"),
+        ),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+        env={k: v for k, v in os.environ.items() if k != "LIVE_HOST_TOKEN"},
+    )
     stored = json.loads(out.stdout)
     assert set(stored) == {"host", "judges"}
     assert set(stored["judges"]) == {"j1", "j2", "j3", "j4", "j5"}

@@ -21,74 +21,130 @@ JUDGES = ("j1", "j2", "j3", "j4", "j5")
 
 # case -> judge -> (innovation, impact, value, delivery); the totals are in the comments.
 SCORES: dict[str, dict[str, tuple[str, ...]]] = {
-    "a1": {"j1": ("24", "24", "16", "16"),          # 80
-           "j2": ("25", "25", "17", "17"),          # 84
-           "j3": ("26", "26", "17.5", "17"),        # 86.5
-           "j4": ("20", "20", "15", "15"),          # 70   dropped low
-           "j5": ("28", "28", "19", "19")},         # 94   dropped high
+    "a1": {
+        "j1": ("24", "24", "16", "16"),  # 80
+        "j2": ("25", "25", "17", "17"),  # 84
+        "j3": ("26", "26", "17.5", "17"),  # 86.5
+        "j4": ("20", "20", "15", "15"),  # 70   dropped low
+        "j5": ("28", "28", "19", "19"),
+    },  # 94   dropped high
     # a2 carries the distinctive values 27.5 / 29.5 / 92.5 that no other case uses.
-    "a2": {"j1": ("27.5", "29.5", "18", "17.5"),    # 92.5 dropped high
-           "j2": ("24", "25", "16", "16"),          # 81
-           "j3": ("25", "25.5", "16", "16"),        # 82.5
-           "j4": ("23.5", "24", "16", "16"),        # 79.5
-           "j5": ("18", "20.5", "12.5", "12")},     # 63   dropped low
+    "a2": {
+        "j1": ("27.5", "29.5", "18", "17.5"),  # 92.5 dropped high
+        "j2": ("24", "25", "16", "16"),  # 81
+        "j3": ("25", "25.5", "16", "16"),  # 82.5
+        "j4": ("23.5", "24", "16", "16"),  # 79.5
+        "j5": ("18", "20.5", "12.5", "12"),
+    },  # 63   dropped low
     # a3 ties a2 on final, unrounded mean and innovation mean (118 / 5 = 23.6 for both).
-    "a3": {"j1": ("23", "25", "16", "16"),          # 80
-           "j2": ("24", "25.5", "16", "16"),        # 81.5
-           "j3": ("23.5", "26", "16", "16"),        # 81.5
-           "j4": ("29", "29", "19", "19"),          # 96   dropped high
-           "j5": ("18.5", "20", "10", "9.5")},      # 58   dropped low
-    "b1": {"j1": ("26", "26", "18", "18"),          # 88
-           "j2": ("25", "26", "18", "18"),          # 87
-           "j3": ("26", "27", "18", "18"),          # 89
-           "j4": ("29", "30", "20", "20"),          # 99   dropped high
-           "j5": ("22", "23", "15", "15")},         # 75   dropped low; innovation mean 25.6
-    "b2": {"j1": ("28", "24", "18", "18"),          # 88
-           "j2": ("27", "23", "18", "18"),          # 86
-           "j3": ("28", "26", "18", "18"),          # 90
-           "j4": ("28", "28", "18", "18"),          # 92   dropped high
-           "j5": ("26", "22", "16", "16")},         # 80   dropped low; innovation mean 27.4
+    "a3": {
+        "j1": ("23", "25", "16", "16"),  # 80
+        "j2": ("24", "25.5", "16", "16"),  # 81.5
+        "j3": ("23.5", "26", "16", "16"),  # 81.5
+        "j4": ("29", "29", "19", "19"),  # 96   dropped high
+        "j5": ("18.5", "20", "10", "9.5"),
+    },  # 58   dropped low
+    "b1": {
+        "j1": ("26", "26", "18", "18"),  # 88
+        "j2": ("25", "26", "18", "18"),  # 87
+        "j3": ("26", "27", "18", "18"),  # 89
+        "j4": ("29", "30", "20", "20"),  # 99   dropped high
+        "j5": ("22", "23", "15", "15"),
+    },  # 75   dropped low; innovation mean 25.6
+    "b2": {
+        "j1": ("28", "24", "18", "18"),  # 88
+        "j2": ("27", "23", "18", "18"),  # 86
+        "j3": ("28", "26", "18", "18"),  # 90
+        "j4": ("28", "28", "18", "18"),  # 92   dropped high
+        "j5": ("26", "22", "16", "16"),
+    },  # 80   dropped low; innovation mean 27.4
     # j5 is recused from b3: four scores, one dropped at each end, the mean of two.
-    "b3": {"j1": ("27", "27.5", "18", "18"),        # 90.5
-           "j2": ("27", "28", "18", "18"),          # 91
-           "j3": ("25", "25", "17", "17"),          # 84   dropped low
-           "j4": ("28", "28.5", "18.5", "18.5")},   # 93.5 dropped high
+    "b3": {
+        "j1": ("27", "27.5", "18", "18"),  # 90.5
+        "j2": ("27", "28", "18", "18"),  # 91
+        "j3": ("25", "25", "17", "17"),  # 84   dropped low
+        "j4": ("28", "28.5", "18.5", "18.5"),
+    },  # 93.5 dropped high
 }
 
 # The revealed results, worked out by hand from the table above.
 RESULTS: dict[str, dict[str, Any]] = {
-    "a1": {"totals": {"j1": "80", "j2": "84", "j3": "86.5", "j4": "70", "j5": "94"},
-           "dropped_high": ["j5"], "dropped_low": ["j4"], "final": "83.50", "unrounded": "83.5"},
-    "a2": {"totals": {"j1": "92.5", "j2": "81", "j3": "82.5", "j4": "79.5", "j5": "63"},
-           "dropped_high": ["j1"], "dropped_low": ["j5"], "final": "81.00", "unrounded": "81"},
-    "a3": {"totals": {"j1": "80", "j2": "81.5", "j3": "81.5", "j4": "96", "j5": "58"},
-           "dropped_high": ["j4"], "dropped_low": ["j5"], "final": "81.00", "unrounded": "81"},
-    "b1": {"totals": {"j1": "88", "j2": "87", "j3": "89", "j4": "99", "j5": "75"},
-           "dropped_high": ["j4"], "dropped_low": ["j5"], "final": "88.00", "unrounded": "88"},
-    "b2": {"totals": {"j1": "88", "j2": "86", "j3": "90", "j4": "92", "j5": "80"},
-           "dropped_high": ["j4"], "dropped_low": ["j5"], "final": "88.00", "unrounded": "88"},
-    "b3": {"totals": {"j1": "90.5", "j2": "91", "j3": "84", "j4": "93.5"},
-           "dropped_high": ["j4"], "dropped_low": ["j3"], "final": "90.75", "unrounded": "90.75"},
+    "a1": {
+        "totals": {"j1": "80", "j2": "84", "j3": "86.5", "j4": "70", "j5": "94"},
+        "dropped_high": ["j5"],
+        "dropped_low": ["j4"],
+        "final": "83.50",
+        "unrounded": "83.5",
+    },
+    "a2": {
+        "totals": {"j1": "92.5", "j2": "81", "j3": "82.5", "j4": "79.5", "j5": "63"},
+        "dropped_high": ["j1"],
+        "dropped_low": ["j5"],
+        "final": "81.00",
+        "unrounded": "81",
+    },
+    "a3": {
+        "totals": {"j1": "80", "j2": "81.5", "j3": "81.5", "j4": "96", "j5": "58"},
+        "dropped_high": ["j4"],
+        "dropped_low": ["j5"],
+        "final": "81.00",
+        "unrounded": "81",
+    },
+    "b1": {
+        "totals": {"j1": "88", "j2": "87", "j3": "89", "j4": "99", "j5": "75"},
+        "dropped_high": ["j4"],
+        "dropped_low": ["j5"],
+        "final": "88.00",
+        "unrounded": "88",
+    },
+    "b2": {
+        "totals": {"j1": "88", "j2": "86", "j3": "90", "j4": "92", "j5": "80"},
+        "dropped_high": ["j4"],
+        "dropped_low": ["j5"],
+        "final": "88.00",
+        "unrounded": "88",
+    },
+    "b3": {
+        "totals": {"j1": "90.5", "j2": "91", "j3": "84", "j4": "93.5"},
+        "dropped_high": ["j4"],
+        "dropped_low": ["j3"],
+        "final": "90.75",
+        "unrounded": "90.75",
+    },
 }
 # (rank, prize, tied) at each reveal, and the boards as they stand then.
-PLACING = {"a1": (1, "一等奖", False), "a2": (2, "二等奖", False), "a3": (2, "二等奖", True),
-           "b1": (1, "一等奖", False), "b2": (1, "一等奖", False), "b3": (1, "一等奖", False)}
+PLACING = {
+    "a1": (1, "一等奖", False),
+    "a2": (2, "二等奖", False),
+    "a3": (2, "二等奖", True),
+    "b1": (1, "一等奖", False),
+    "b2": (1, "一等奖", False),
+    "b3": (1, "一等奖", False),
+}
 BOARDS: dict[str, list[tuple[str, int, str, str | None, bool, bool]]] = {
     # (case, rank, final, prize, tied, boundary_tie)
     "a1": [("a1", 1, "83.50", "一等奖", False, False)],
     "a2": [("a1", 1, "83.50", "一等奖", False, False), ("a2", 2, "81.00", "二等奖", False, False)],
     # a2 and a3 stay tied through the whole chain, across the 二等奖/三等奖 line: the host decides.
-    "a3": [("a1", 1, "83.50", "一等奖", False, False), ("a2", 2, "81.00", "二等奖", True, True),
-           ("a3", 2, "81.00", "二等奖", True, True)],
+    "a3": [
+        ("a1", 1, "83.50", "一等奖", False, False),
+        ("a2", 2, "81.00", "二等奖", True, True),
+        ("a3", 2, "81.00", "二等奖", True, True),
+    ],
     "b1": [("b1", 1, "88.00", "一等奖", False, False)],
     # equal final and unrounded mean; b2's innovation mean (27.4 > 25.6) puts it first.
     "b2": [("b2", 1, "88.00", "一等奖", False, False), ("b1", 2, "88.00", "二等奖", False, False)],
-    "b3": [("b3", 1, "90.75", "一等奖", False, False), ("b2", 2, "88.00", "二等奖", False, False),
-           ("b1", 3, "88.00", None, False, False)],
+    "b3": [
+        ("b3", 1, "90.75", "一等奖", False, False),
+        ("b2", 2, "88.00", "二等奖", False, False),
+        ("b1", 3, "88.00", None, False, False),
+    ],
 }
-BOARD_A_RESOLVED = [("a1", 1, "83.50", "一等奖", False, False),
-                    ("a3", 2, "81.00", "二等奖", False, False),
-                    ("a2", 3, "81.00", "三等奖", False, False)]
+BOARD_A_RESOLVED = [
+    ("a1", 1, "83.50", "一等奖", False, False),
+    ("a3", 2, "81.00", "二等奖", False, False),
+    ("a2", 3, "81.00", "三等奖", False, False),
+]
 # Decimal strings of the rubric itself ("max": "30", "step": "0.5") are in every contest section.
 RUBRIC_STRINGS = quoted(["30", "20", "0.5"])
 
@@ -110,8 +166,9 @@ def own_strings(case: str, judge: str) -> set[str]:
 
 
 def rows(board: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(r["case"], r["rank"], r["final"], r["prize"], r["tied"], r["boundary_tie"])
-            for r in board["rows"]]
+    return [
+        (r["case"], r["rank"], r["final"], r["prize"], r["tied"], r["boundary_tie"]) for r in board["rows"]
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -126,8 +183,14 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 class Final:
     """The host, five judges, and the watchers whose frames the secrecy checks read."""
 
-    def __init__(self, srv: LiveServer, host: HubClient, judges: dict[str, HubClient],
-                 display: HubClient, audience: HubClient) -> None:
+    def __init__(
+        self,
+        srv: LiveServer,
+        host: HubClient,
+        judges: dict[str, HubClient],
+        display: HubClient,
+        audience: HubClient,
+    ) -> None:
         self.srv, self.host, self.judges = srv, host, judges
         self.display, self.audience = display, audience
         self.watchers = {"display": display, "audience": audience, "j2": judges["j2"]}
@@ -168,25 +231,32 @@ class Final:
         secret = (case_strings(case) | extra) - earlier - RUBRIC_STRINGS
         for name, client in self.watchers.items():
             hidden = secret - (own_strings(case, name) if name in JUDGES else set())
-            seen = [*client.frames[since[name]:], json.dumps(client.state, ensure_ascii=False)]
+            seen = [*client.frames[since[name] :], json.dumps(client.state, ensure_ascii=False)]
             for text in seen:
                 leaks = [s for s in hidden if s in text]
                 assert not leaks, f"{name} saw {leaks} of {case} before its reveal: {text[:300]}"
 
     def assert_public_after(self, case: str, since: dict[str, int]) -> None:
         for name in ("display", "audience"):
-            text = "".join(self.watchers[name].frames[since[name]:])
+            text = "".join(self.watchers[name].frames[since[name] :])
             for s in quoted([*RESULTS[case]["totals"].values(), RESULTS[case]["final"]]):
                 assert s in text, f"{name} did not get {s} of {case} at its reveal"
 
     def check_result(self, case: str) -> None:
         r, (rank, prize, tied) = RESULTS[case], PLACING[case]
         group = case[0]
-        expected = {"case": case, "group": group,
-                    "totals": [{"judge": j, "total": t} for j, t in r["totals"].items()],
-                    "dropped_high": r["dropped_high"], "dropped_low": r["dropped_low"],
-                    "final": r["final"], "unrounded": r["unrounded"], "rank": rank,
-                    "prize": prize, "tied": tied}
+        expected = {
+            "case": case,
+            "group": group,
+            "totals": [{"judge": j, "total": t} for j, t in r["totals"].items()],
+            "dropped_high": r["dropped_high"],
+            "dropped_low": r["dropped_low"],
+            "final": r["final"],
+            "unrounded": r["unrounded"],
+            "rank": rank,
+            "prize": prize,
+            "tied": tied,
+        }
         for client in (self.display, self.audience, self.host):
             assert client.state["result"] == expected
             assert rows(client.state[f"board/{group}"]) == BOARDS[case]
@@ -244,8 +314,17 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
     assert host.welcome["protocol"] == 1
     assert J["j3"].welcome["judge"] == {"id": "j3", "name": "评委三"}
     assert isinstance(host.welcome["server_time"], int)
-    assert set(f.display.state) == {"contest", "run", "stage", "progress", "result", "screen",
-                                    "awards", "board/a", "board/b"}
+    assert set(f.display.state) == {
+        "contest",
+        "run",
+        "stage",
+        "progress",
+        "result",
+        "screen",
+        "awards",
+        "board/a",
+        "board/b",
+    }
     assert set(host.state) == set(f.display.state) | {"scores", "judges", "corrections"}
     assert all(row["online"] for row in host.state["judges"])
     assert all(isinstance(row["last_seen"], int) for row in host.state["judges"])
@@ -321,8 +400,7 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
     await f.score("a1", ("j2",))
     await host.command("close")
     await f.settle()
-    assert {j: e["total"] for j, e in host.state["scores"]["entries"].items()} == \
-        RESULTS["a1"]["totals"]
+    assert {j: e["total"] for j, e in host.state["scores"]["entries"].items()} == RESULTS["a1"]["totals"]
     f.assert_secret("a1", since, extra=quoted(["21", "71"]))
     await f.reveal("a1", since)
     await f.refused("already_revealed", host.command("reveal"))
@@ -346,8 +424,9 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
     await host.command("close")
     await f.settle()
     for view in ("display", "audience"):
-        text = json.dumps(await asyncio.to_thread(get_json, f"{srv.base}/api/view/{view}"),
-                          ensure_ascii=False)
+        text = json.dumps(
+            await asyncio.to_thread(get_json, f"{srv.base}/api/view/{view}"), ensure_ascii=False
+        )
         assert '"27.5"' not in text
         assert '"29.5"' not in text
         assert '"92.5"' not in text
@@ -374,14 +453,21 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
     await host.command("show", screen="awards", group="a")
     await f.refused("not_showing_awards", host.command("award_step", group="b"))
     announced = []
-    for level, case, rank, final_ in (("三等奖", "a2", 3, "81.00"), ("二等奖", "a3", 2, "81.00"),
-                                      ("一等奖", "a1", 1, "83.50")):
+    for level, case, rank, final_ in (
+        ("三等奖", "a2", 3, "81.00"),
+        ("二等奖", "a3", 2, "81.00"),
+        ("一等奖", "a1", 1, "83.50"),
+    ):
         await host.command("award_step", group="a")
         await f.settle()
         announced.append({"prize": level, "cases": [{"case": case, "rank": rank, "final": final_}]})
         assert f.display.state["awards"] == {
-            "group": "a", "groups": {"a": {"steps": 3, "shown": len(announced), "levels": announced},
-                                     "b": {"steps": 2, "shown": 0, "levels": []}}}
+            "group": "a",
+            "groups": {
+                "a": {"steps": 3, "shown": len(announced), "levels": announced},
+                "b": {"steps": 2, "shown": 0, "levels": []},
+            },
+        }
         assert f.display.state["screen"] == {"mode": "awards", "view": "awards", "group": "a"}
     await f.refused("awards_complete", host.command("award_step", group="a"))
 
@@ -411,7 +497,8 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
     await f.settle()
     assert f.audience.state["awards"]["groups"]["b"]["levels"] == [
         {"prize": "二等奖", "cases": [{"case": "b2", "rank": 2, "final": "88.00"}]},
-        {"prize": "一等奖", "cases": [{"case": "b3", "rank": 1, "final": "90.75"}]}]
+        {"prize": "一等奖", "cases": [{"case": "b3", "rank": 1, "final": "90.75"}]},
+    ]
 
     # the HTTP views are the public snapshot; the host sees a judge go offline
     for view in ("display", "audience"):
@@ -440,7 +527,16 @@ async def test_public_http_views_and_health(srv: LiveServer) -> None:
     for view in ("display", "audience"):
         body = await asyncio.to_thread(get_json, f"{srv.base}/api/view/{view}")
         assert body["epoch"] == health["epoch"]
-        assert set(body["state"]) == {"contest", "run", "stage", "progress", "result", "screen",
-                                      "awards", "board/a", "board/b"}
+        assert set(body["state"]) == {
+            "contest",
+            "run",
+            "stage",
+            "progress",
+            "result",
+            "screen",
+            "awards",
+            "board/a",
+            "board/b",
+        }
         assert "scores" not in body["state"]
         assert "judges" not in body["state"]

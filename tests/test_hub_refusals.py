@@ -24,8 +24,9 @@ SCORE = {"innovation": "20", "impact": "20", "value": "15", "delivery": "15"}
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    server = LiveServer(f"sqlite:///{tmp_path_factory.mktemp('refusals') / 'final.db'}",
-                        extra=("--allow-origin", VENUE)).start()
+    server = LiveServer(
+        f"sqlite:///{tmp_path_factory.mktemp('refusals') / 'final.db'}", extra=("--allow-origin", VENUE)
+    ).start()
     try:
         yield server
     finally:
@@ -45,8 +46,14 @@ async def seq_kept(srv: LiveServer) -> AsyncIterator[None]:
     assert await asyncio.to_thread(head_seq, srv) == before
 
 
-async def refused_with(srv: LiveServer, frames: list[str | bytes], close: int, code: str | None,
-                       role: str | None = None, token: str | None = None) -> list[dict[str, Any]]:
+async def refused_with(
+    srv: LiveServer,
+    frames: list[str | bytes],
+    close: int,
+    code: str | None,
+    role: str | None = None,
+    token: str | None = None,
+) -> list[dict[str, Any]]:
     ws = await raw(srv)
     if role:
         await hello(ws, role, token)
@@ -62,36 +69,48 @@ async def refused_with(srv: LiveServer, frames: list[str | bytes], close: int, c
     return seen
 
 
-@pytest.mark.parametrize(("frame", "code"), [
-    ("{not json", "bad_json"),
-    (b"\x01\x02binary", "bad_frame"),
-    ('["hello"]', "bad_frame"),
-    ('"hello"', "bad_frame"),
-    ('{"role": "display"}', "bad_frame"),
-    ('{"type": "ping"}', "hello_first"),
-    ('{"type": "score", "id": "s1", "case": "a1", "total": "80"}', "hello_first"),
-    ('{"type": "hello", "role": "root"}', "bad_role"),
-    ('{"type": "hello", "role": "display", "since": "yesterday"}', "bad_frame"),
-    ('{"type": "hello", "role": "display", "since": -1}', "bad_frame"),
-    ('{"type": "hello", "role": "display", "since": NaN}', "bad_json"),
-])
-async def test_bad_first_frame_closes_4400(srv: LiveServer, seq_kept: None, frame: str | bytes,
-                                           code: str) -> None:
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ("{not json", "bad_json"),
+        (b"\x01\x02binary", "bad_frame"),
+        ('["hello"]', "bad_frame"),
+        ('"hello"', "bad_frame"),
+        ('{"role": "display"}', "bad_frame"),
+        ('{"type": "ping"}', "hello_first"),
+        ('{"type": "score", "id": "s1", "case": "a1", "total": "80"}', "hello_first"),
+        ('{"type": "hello", "role": "root"}', "bad_role"),
+        ('{"type": "hello", "role": "display", "since": "yesterday"}', "bad_frame"),
+        ('{"type": "hello", "role": "display", "since": -1}', "bad_frame"),
+        ('{"type": "hello", "role": "display", "since": NaN}', "bad_json"),
+    ],
+)
+async def test_bad_first_frame_closes_4400(
+    srv: LiveServer, seq_kept: None, frame: str | bytes, code: str
+) -> None:
     await refused_with(srv, [frame], 4400, code)
 
 
 @pytest.mark.parametrize("frame", ["{not json", b"\x00", "[]", '{"type": 7}'])
-async def test_bad_frame_after_hello_closes_4400(srv: LiveServer, seq_kept: None,
-                                                 frame: str | bytes) -> None:
+async def test_bad_frame_after_hello_closes_4400(srv: LiveServer, seq_kept: None, frame: str | bytes) -> None:
     await refused_with(srv, [frame], 4400, None, role="display")
 
 
-async def test_bad_or_missing_token_closes_4401(srv: LiveServer, toks: dict[str, Any],
-                                                seq_kept: None) -> None:
+async def test_bad_or_missing_token_closes_4401(
+    srv: LiveServer, toks: dict[str, Any], seq_kept: None
+) -> None:
     j1 = toks["judges"]["j1"]
-    for role, token in [("host", "wrong"), ("host", None), ("host", ""), ("host", j1),
-                        ("host", 12345), ("judge", None), ("judge", "AAAAA-AAAAA"),
-                        ("judge", toks["host"]), ("judge", ["x"])]:
+    for role, token in [
+        ("host", "wrong"),
+        ("host", None),
+        ("host", ""),
+        ("host", j1),
+        ("host", 12345),
+        ("judge", None),
+        ("judge", "AAAAA-AAAAA"),
+        ("judge", toks["host"]),
+        ("judge", ["x"]),
+    ]:
         frame: dict[str, Any] = {"type": "hello", "role": role}
         if token is not None:
             frame["token"] = token
@@ -106,8 +125,7 @@ async def test_bad_or_missing_token_closes_4401(srv: LiveServer, toks: dict[str,
     await refused_with(srv, [role_change], 4400, "bad_role", role="display")
 
 
-async def test_role_not_allowed_closes_4403(srv: LiveServer, toks: dict[str, Any],
-                                            seq_kept: None) -> None:
+async def test_role_not_allowed_closes_4403(srv: LiveServer, toks: dict[str, Any], seq_kept: None) -> None:
     score = json.dumps({"type": "score", "id": "x1", "case": "a1", "criteria": SCORE})
     command = json.dumps({"type": "command", "id": "x2", "action": "stage", "args": {"case": "a1"}})
     presence = json.dumps({"type": "presence", "battery": 0.5})
@@ -116,8 +134,7 @@ async def test_role_not_allowed_closes_4403(srv: LiveServer, toks: dict[str, Any
     await refused_with(srv, [score], 4403, "forbidden", role="host", token=toks["host"])
     await refused_with(srv, [command], 4403, "forbidden", role="display")
     await refused_with(srv, [command], 4403, "forbidden", role="audience")
-    await refused_with(srv, [command], 4403, "forbidden", role="judge",
-                       token=toks["judges"]["j1"])
+    await refused_with(srv, [command], 4403, "forbidden", role="judge", token=toks["judges"]["j1"])
     await refused_with(srv, [presence], 4403, "forbidden", role="display")
 
 
@@ -150,10 +167,10 @@ async def test_flood_closes_4429(srv: LiveServer) -> None:
         await calm.wait_for(lambda _: sum('"pong"' in f for f in calm.frames) == 30)
 
 
-async def test_frame_over_64_kib_closes_1009(srv: LiveServer, toks: dict[str, Any],
-                                             seq_kept: None) -> None:
-    big = json.dumps({"type": "score", "id": "big", "case": "a1", "criteria": SCORE,
-                      "pad": "x" * (65 * 1024)})
+async def test_frame_over_64_kib_closes_1009(srv: LiveServer, toks: dict[str, Any], seq_kept: None) -> None:
+    big = json.dumps(
+        {"type": "score", "id": "big", "case": "a1", "criteria": SCORE, "pad": "x" * (65 * 1024)}
+    )
     await refused_with(srv, [big], 1009, None, role="judge", token=toks["judges"]["j1"])
     # just under the limit is read, and answered with an error that keeps the connection
     ws = await raw(srv)
@@ -164,10 +181,13 @@ async def test_frame_over_64_kib_closes_1009(srv: LiveServer, toks: dict[str, An
     await ws.close()
 
 
-async def test_error_frames_keep_the_connection(srv: LiveServer, toks: dict[str, Any],
-                                                seq_kept: None) -> None:
-    async with HubClient(srv.base, "judge", toks["judges"]["j1"]) as judge, \
-            HubClient(srv.base, "host", toks["host"]) as host:
+async def test_error_frames_keep_the_connection(
+    srv: LiveServer, toks: dict[str, Any], seq_kept: None
+) -> None:
+    async with (
+        HubClient(srv.base, "judge", toks["judges"]["j1"]) as judge,
+        HubClient(srv.base, "host", toks["host"]) as host,
+    ):
         assert judge.ws is not None
         assert host.ws is not None
         await judge.ws.send(json.dumps({"type": "bogus", "id": "b1"}))
@@ -176,15 +196,13 @@ async def test_error_frames_keep_the_connection(srv: LiveServer, toks: dict[str,
         await judge.ws.send(json.dumps({"type": "score", "id": "i" * 65, "case": "a1"}))
         await judge.ws.send(json.dumps({"type": "presence", "battery": 2}))
         await judge.ws.send('{"type": "score", "id": "inf", "case": "a1", "total": 1e999}')
-        await host.ws.send(json.dumps({"type": "command", "id": "c1", "action": "open",
-                                       "args": ["a1"]}))
+        await host.ws.send(json.dumps({"type": "command", "id": "c1", "action": "open", "args": ["a1"]}))
         await host.ws.send(json.dumps({"type": "command", "id": "c2", "action": 7}))
         await judge.wait_for(lambda _: sum('"error"' in f for f in judge.frames) >= 6)
         await host.wait_for(lambda _: sum('"error"' in f for f in host.frames) >= 2)
         codes = [json.loads(f)["code"] for f in judge.frames if '"error"' in f]
         assert codes == ["unknown_type", "bad_id", "bad_id", "bad_id", "bad_frame", "bad_value"]
-        assert [json.loads(f)["code"] for f in host.frames if '"error"' in f] == \
-            ["bad_frame", "bad_frame"]
+        assert [json.loads(f)["code"] for f in host.frames if '"error"' in f] == ["bad_frame", "bad_frame"]
         assert json.loads(next(f for f in judge.frames if "bad_value" in f))["id"] == "inf"
         await judge.ws.send('{"type": "ping"}')
         await judge.wait_for(lambda _: any('"pong"' in f for f in judge.frames))
@@ -204,7 +222,8 @@ async def test_origin_rule(srv: LiveServer) -> None:
 
 
 async def test_same_frame_three_times_and_across_reconnect_is_one_event(
-        srv: LiveServer, toks: dict[str, Any]) -> None:
+    srv: LiveServer, toks: dict[str, Any]
+) -> None:
     host = await HubClient(srv.base, "host", toks["host"]).connect()
     try:
         if host.state["run"]["current"] != "a1":

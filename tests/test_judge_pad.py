@@ -45,6 +45,7 @@ class Hall:
     def state(self) -> dict[str, Any]:
         async def copy() -> dict[str, Any]:
             return dict(self.host.state)
+
         return self.run(copy())
 
     def wait(self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict[str, Any]:
@@ -57,10 +58,12 @@ class Hall:
         async def score() -> None:
             async with HubClient(self.server.base, "judge", self.tokens["judges"][judge]) as c:
                 await c.score(case, criteria=criteria)
+
         self.run(score())
 
     def scored_events(self, judge: str, case: str) -> int:
         """How many scores the log holds from ``judge`` for ``case`` (revisions count each)."""
+
         async def count() -> int:
             store = open_store(self.server.store)
             await store.open()
@@ -68,8 +71,12 @@ class Hall:
                 events = await store.read(0)
             finally:
                 await store.close()
-            return sum(1 for e in events if e["type"] == "scored"
-                       and e["data"]["case"] == case and e["data"]["judge"] == judge)
+            return sum(
+                1
+                for e in events
+                if e["type"] == "scored" and e["data"]["case"] == case and e["data"]["judge"] == judge
+            )
+
         return self.run(count())
 
     def stage_open(self, case: str, start_timer: bool = False) -> None:
@@ -87,7 +94,7 @@ class Hall:
         if state["run"]["status"][case] == "scoring":
             progress = state["progress"]
             missing = [j for j in progress["expected"] if j not in progress["submitted"]]
-            for judge in missing[:max(0, 3 - len(progress["submitted"]))]:
+            for judge in missing[: max(0, 3 - len(progress["submitted"]))]:
                 self.bot_score(judge, case)
             self.cmd("close")
         self.cmd("reveal")
@@ -189,9 +196,12 @@ def small_targets(page: Any) -> list[str]:
 
 
 def outbox_len(page: Any) -> int:
-    return int(page.evaluate(
-        "Object.keys(localStorage).filter(k => k.startsWith('judge_pad.outbox.'))"
-        ".reduce((n, k) => n + JSON.parse(localStorage.getItem(k)).length, 0)"))
+    return int(
+        page.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('judge_pad.outbox.'))"
+            ".reduce((n, k) => n + JSON.parse(localStorage.getItem(k)).length, 0)"
+        )
+    )
 
 
 def reload_offline_then_online(context: Any, page: Any, hall: Hall) -> None:
@@ -206,8 +216,7 @@ def reload_offline_then_online(context: Any, page: Any, hall: Hall) -> None:
 # --- sign-in ---
 
 
-def test_bad_token_shows_a_clear_message_and_the_code_form(hall: Hall, context: Any,
-                                                            shots: Path) -> None:
+def test_bad_token_shows_a_clear_message_and_the_code_form(hall: Hall, context: Any, shots: Path) -> None:
     page = open_pad(context, hall)
     page.locator("#code").wait_for(state="visible")
     assert small_targets(page) == []
@@ -229,7 +238,8 @@ def test_bad_token_shows_a_clear_message_and_the_code_form(hall: Hall, context: 
 
 
 def test_login_by_link_moves_the_token_to_storage_and_not_me_signs_out(
-        hall: Hall, context: Any, shots: Path) -> None:
+    hall: Hall, context: Any, shots: Path
+) -> None:
     page = open_pad(context, hall, "j1")
     expect_text(page, "#judge-name", "评委一")
     assert page.url == f"{hall.server.base}/pad"
@@ -252,8 +262,7 @@ def test_login_by_link_moves_the_token_to_storage_and_not_me_signs_out(
     assert page.locator("#who").is_hidden()
 
 
-def test_login_by_typed_code_forgives_case_and_dashes(hall: Hall, context: Any,
-                                                      shots: Path) -> None:
+def test_login_by_typed_code_forgives_case_and_dashes(hall: Hall, context: Any, shots: Path) -> None:
     page = open_pad(context, hall)
     page.locator("#code").fill(token(hall, "j2").lower().replace("-", " "))
     page.locator("#login-go").click()
@@ -270,8 +279,7 @@ def test_login_by_typed_code_forgives_case_and_dashes(hall: Hall, context: Any,
 # --- scoring ---
 
 
-def test_score_through_review_receipt_revision_and_lock(hall: Hall, context: Any,
-                                                        shots: Path) -> None:
+def test_score_through_review_receipt_revision_and_lock(hall: Hall, context: Any, shots: Path) -> None:
     page = open_pad(context, hall, "j1")
     hall.cmd("stage", case="a1")
     hall.cmd("timer", op="start")
@@ -295,8 +303,12 @@ def test_score_through_review_receipt_revision_and_lock(hall: Hall, context: Any
     page.locator("#review-confirm").click()
     expect_text(page, "#received", r"已提交 ✓ \d\d:\d\d:\d\d")
     expect_text(page, "#receipt-total", r"^86\.5$")
-    assert hall.wait(lambda s: "j1" in s["scores"]["entries"])["scores"]["entries"]["j1"][
-        "values"] == {"innovation": "27.5", "impact": "24", "value": "18", "delivery": "17"}
+    assert hall.wait(lambda s: "j1" in s["scores"]["entries"])["scores"]["entries"]["j1"]["values"] == {
+        "innovation": "27.5",
+        "impact": "24",
+        "value": "18",
+        "delivery": "17",
+    }
     expect_text(page, ".mine-row.current", "86.5")
     snap(page, shots, "receipt")
 
@@ -324,8 +336,9 @@ def test_score_through_review_receipt_revision_and_lock(hall: Hall, context: Any
     snap(page, shots, "revealed")
 
 
-def test_score_confirmed_offline_survives_a_reload_and_counts_once(hall: Hall, context: Any,
-                                                                   shots: Path) -> None:
+def test_score_confirmed_offline_survives_a_reload_and_counts_once(
+    hall: Hall, context: Any, shots: Path
+) -> None:
     hall.stage_open("a2")
     page = open_pad(context, hall, "j2")
     expect_text(page, "#case-title", "甲二案例")
@@ -363,12 +376,15 @@ def test_outbox_from_another_log_is_dropped_not_sent(hall: Hall, browser: Any) -
     try:
         page = open_pad(ctx, hall)
         code = token(hall, "j4").replace("-", "")
-        page.evaluate("""([token, code, criteria]) => {
+        page.evaluate(
+            """([token, code, criteria]) => {
             localStorage.setItem('judge_pad.token', token);
             localStorage.setItem(`judge_pad.epoch.${code}`, 'rehearsal');
             localStorage.setItem(`judge_pad.outbox.${code}`, JSON.stringify([
                 {type: 'score', id: 'stale-1', case: 'a3', criteria, queuedAt: 1}]));
-        }""", [token(hall, "j4"), code, BOT_ENTRY])
+        }""",
+            [token(hall, "j4"), code, BOT_ENTRY],
+        )
         page.reload()
         page.locator("#entry").wait_for()
         page.wait_for_timeout(500)
@@ -380,7 +396,8 @@ def test_outbox_from_another_log_is_dropped_not_sent(hall: Hall, browser: Any) -
 
 
 def test_score_held_offline_after_scoring_closed_is_refused_and_shown(
-        hall: Hall, context: Any, shots: Path) -> None:
+    hall: Hall, context: Any, shots: Path
+) -> None:
     hall.wait(lambda s: s["run"]["status"]["a3"] == "scoring")
     page = open_pad(context, hall, "j3")
     page.locator("#entry").wait_for()
@@ -451,8 +468,15 @@ def test_stepper_arithmetic_is_exact(hall: Hall, context: Any) -> None:
                 picks: u.prepare({max: '30', step: '0.5'}, 1).picks.map((p) => u.fromUnits(p, 1)),
                 hundredths: u.fromUnits(u.toUnits('86.57', 2), 2)};
     }""")
-    assert got == {"d": 2, "tenths": "0.3", "sum": "0.3", "capped": "30", "floor": 0,
-                   "picks": ["15", "18", "21", "24", "27", "30"], "hundredths": "86.57"}
+    assert got == {
+        "d": 2,
+        "tenths": "0.3",
+        "sum": "0.3",
+        "capped": "30",
+        "floor": 0,
+        "picks": ["15", "18", "21", "24", "27", "30"],
+        "hundredths": "86.57",
+    }
 
 
 def test_single_total_contest_sends_a_total(browser: Any, tmp_path: Path, shots: Path) -> None:
@@ -476,8 +500,9 @@ def test_single_total_contest_sends_a_total(browser: Any, tmp_path: Path, shots:
         snap(page, shots, "single-total")
         confirm_score(page, "甲一案例", "86.57")
         expect_text(page, "#receipt-total", r"^86\.57$")
-        assert hall.wait(lambda s: "j1" in s["scores"]["entries"])["scores"]["entries"]["j1"][
-            "total"] == "86.57"
+        assert (
+            hall.wait(lambda s: "j1" in s["scores"]["entries"])["scores"]["entries"]["j1"]["total"] == "86.57"
+        )
     finally:
         ctx.close()
         hall.stop()

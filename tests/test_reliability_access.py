@@ -45,8 +45,9 @@ async def seq_of(hub: LiveServer) -> int:
         return d.seq
 
 
-async def raw_session(hub: LiveServer, hello: dict[str, Any], frame: dict[str, Any] | None,
-                      origin: str | None = "own") -> tuple[list[dict[str, Any]], int | None]:
+async def raw_session(
+    hub: LiveServer, hello: dict[str, Any], frame: dict[str, Any] | None, origin: str | None = "own"
+) -> tuple[list[dict[str, Any]], int | None]:
     """Open a socket, say hello, send one frame; return the frames received and the close code."""
     kw: dict[str, Any] = {"compression": None, "open_timeout": 10}
     if origin is not None:
@@ -79,19 +80,27 @@ def frame_for(action: str) -> dict[str, Any]:
         return {"type": "score", "id": "acc-score", "case": "a2", "criteria": ENTRY}
     if action == "presence":
         return {"type": "presence", "battery": 0.5, "charging": True}
-    args = {"next": {}, "stage": {"case": "a3"}, "open": {}, "reveal": {},
-            "skip": {"case": "b1", "reason": "r"}}.get(action, {"reason": "r"})
+    args = {
+        "next": {},
+        "stage": {"case": "a3"},
+        "open": {},
+        "reveal": {},
+        "skip": {"case": "b1", "reason": "r"},
+    }.get(action, {"reason": "r"})
     return {"type": "command", "id": f"acc-{action}", "action": action, "args": args}
 
 
-FORBIDDEN = ([(r, a) for r in ("display", "audience")
-              for a in ("score", "presence", *HOST_ACTIONS)]
-             + [("judge", a) for a in HOST_ACTIONS] + [("host", "score"), ("host", "presence")])
+FORBIDDEN = (
+    [(r, a) for r in ("display", "audience") for a in ("score", "presence", *HOST_ACTIONS)]
+    + [("judge", a) for a in HOST_ACTIONS]
+    + [("host", "score"), ("host", "presence")]
+)
 
 
 @pytest.fixture(scope="module")
 def staged(hub: LiveServer, tokens: dict[str, Any]) -> int:
     """a1 revealed (locked), a2 on stage with scoring open; returns the seq."""
+
     async def run() -> int:
         async with HubClient(hub.base, "host", tokens["host"]) as host:
             await host.command("next")
@@ -109,8 +118,9 @@ def staged(hub: LiveServer, tokens: dict[str, Any]) -> int:
 
 
 @pytest.mark.parametrize(("role", "action"), FORBIDDEN)
-async def test_role_action_matrix_refused(hub: LiveServer, tokens: dict[str, Any], staged: int,
-                                          role: str, action: str) -> None:
+async def test_role_action_matrix_refused(
+    hub: LiveServer, tokens: dict[str, Any], staged: int, role: str, action: str
+) -> None:
     before = await seq_of(hub)
     got, code = await raw_session(hub, hello_of(role, tokens), frame_for(action))
     assert code == 4403, (got, code)
@@ -139,8 +149,7 @@ BAD_HELLOS = {
 
 
 @pytest.mark.parametrize("name", list(BAD_HELLOS))
-async def test_bad_hello_refused(hub: LiveServer, tokens: dict[str, Any], staged: int,
-                                 name: str) -> None:
+async def test_bad_hello_refused(hub: LiveServer, tokens: dict[str, Any], staged: int, name: str) -> None:
     before = await seq_of(hub)
     hello = {"type": "hello", **BAD_HELLOS[name](tokens)}
     got, code = await raw_session(hub, hello, None)
@@ -150,28 +159,30 @@ async def test_bad_hello_refused(hub: LiveServer, tokens: dict[str, Any], staged
     REFUSALS["bad hello"] = REFUSALS.get("bad hello", 0) + 1
 
 
-async def test_other_judges_token_on_rehello(hub: LiveServer, tokens: dict[str, Any],
-                                             staged: int) -> None:
+async def test_other_judges_token_on_rehello(hub: LiveServer, tokens: dict[str, Any], staged: int) -> None:
     """A j1 connection cannot turn into j2 (or host) by sending another hello."""
-    for hello in ({"type": "hello", "role": "judge", "token": tokens["judges"]["j2"]},
-                  {"type": "hello", "role": "host", "token": tokens["host"]}):
+    for hello in (
+        {"type": "hello", "role": "judge", "token": tokens["judges"]["j2"]},
+        {"type": "hello", "role": "host", "token": tokens["host"]},
+    ):
         got, code = await raw_session(hub, hello_of("judge", tokens), hello)
         assert code in (4401, 4400), got
         REFUSALS["rehello as someone else"] = REFUSALS.get("rehello as someone else", 0) + 1
 
 
-@pytest.mark.parametrize("origin", ["http://evil.example", "null", None,
-                                    "http://127.0.0.1:1", "https://127.0.0.1"])
-async def test_foreign_null_and_missing_origin(hub: LiveServer, tokens: dict[str, Any],
-                                               origin: str | None) -> None:
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "null", None, "http://127.0.0.1:1", "https://127.0.0.1"]
+)
+async def test_foreign_null_and_missing_origin(
+    hub: LiveServer, tokens: dict[str, Any], origin: str | None
+) -> None:
     with pytest.raises(InvalidStatus) as err:
         await raw_session(hub, hello_of("host", tokens), None, origin=origin)
     assert err.value.response.status_code == 403
     REFUSALS["origin"] = REFUSALS.get("origin", 0) + 1
 
 
-async def test_locked_case_and_replayed_frames(hub: LiveServer, tokens: dict[str, Any],
-                                               staged: int) -> None:
+async def test_locked_case_and_replayed_frames(hub: LiveServer, tokens: dict[str, Any], staged: int) -> None:
     async with HubClient(hub.base, "judge", tokens["judges"]["j1"]) as j1:
         before = j1.seq
         with pytest.raises(Refused) as err:  # a1 is revealed: locked
@@ -209,9 +220,14 @@ async def test_locked_case_and_replayed_frames(hub: LiveServer, tokens: dict[str
 async def test_rotated_token_refused(hub: LiveServer, tokens: dict[str, Any], staged: int) -> None:
     old = tokens["judges"]["j3"]
     async with HubClient(hub.base, "judge", old) as still_open:
-        out = await asyncio.to_thread(subprocess.run, live_cmd(
-            "tokens", "--rotate", "j3", "--json", "--store", hub.store), capture_output=True,
-            text=True, timeout=30, check=True)
+        out = await asyncio.to_thread(
+            subprocess.run,
+            live_cmd("tokens", "--rotate", "j3", "--json", "--store", hub.store),
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
         new = json.loads(out.stdout)["judges"]["j3"]
         assert new != old
         before = await seq_of(hub)

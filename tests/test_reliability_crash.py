@@ -36,8 +36,14 @@ RUNS = int(os.environ.get("LIVE_CRASH_RUNS", "50" if FULL else "1"))
 KILLS = int(os.environ.get("LIVE_CRASH_KILLS", "8" if FULL else "3"))
 
 
-async def one_run(tmp: Path, path: Path, contest: Contest, seed: int, run: int, kills: int,
-                  ) -> dict[str, Any]:
+async def one_run(
+    tmp: Path,
+    path: Path,
+    contest: Contest,
+    seed: int,
+    run: int,
+    kills: int,
+) -> dict[str, Any]:
     """One final under fire: the score table comes from ``seed``, the kill moments from
     ``run``; returns its figures and its results."""
     db = tmp / f"crash-{seed}-{run}-{kills}.db"
@@ -47,8 +53,9 @@ async def one_run(tmp: Path, path: Path, contest: Contest, seed: int, run: int, 
         table = score_table(contest, seed)
         stop = asyncio.Event()
         rng = random.Random(f"kills:{run}")
-        killer = asyncio.create_task(chaos(srv.kill, srv.start, rng, stop,
-                                           gap=(0.3, 1.6), down=(0.0, 0.4), max_kills=kills))
+        killer = asyncio.create_task(
+            chaos(srv.kill, srv.start, rng, stop, gap=(0.3, 1.6), down=(0.0, 0.4), max_kills=kills)
+        )
         try:
             tally = await play_final(lambda: srv.base, tokens, table, f"run{run}")
         finally:
@@ -63,9 +70,17 @@ async def one_run(tmp: Path, path: Path, contest: Contest, seed: int, run: int, 
     assert not tally.refused, tally.refused
     state = replay(contest, events)
     assert state.finished
-    return {"seed": seed, "run": run, "kills": done, "events": len(events), **counts,
-            "retries": tally.retries, "reconnects": tally.reconnects,
-            "results": results_of(contest, state), "db": str(db)}
+    return {
+        "seed": seed,
+        "run": run,
+        "kills": done,
+        "events": len(events),
+        **counts,
+        "retries": tally.retries,
+        "reconnects": tally.reconnects,
+        "results": results_of(contest, state),
+        "db": str(db),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +107,17 @@ async def test_kill_hub_during_final(final: tuple[Path, Path, Contest]) -> None:
     # The CLI auditor agrees on the last store.
     out = live_verify(got["db"])
     assert out.returncode == 0, out.stderr
-    write_figures("crash", {
-        "runs": RUNS, "kills": total_kills, "acked": sum(f["acked"] for f in figures),
-        "stored": sum(f["stored"] for f in figures), "lost": 0, "doubled": 0,
-        "retries": sum(f["retries"] for f in figures),
-        "reconnects": sum(f["reconnects"] for f in figures), "per_run": figures})
+    write_figures(
+        "crash",
+        {
+            "runs": RUNS,
+            "kills": total_kills,
+            "acked": sum(f["acked"] for f in figures),
+            "stored": sum(f["stored"] for f in figures),
+            "lost": 0,
+            "doubled": 0,
+            "retries": sum(f["retries"] for f in figures),
+            "reconnects": sum(f["reconnects"] for f in figures),
+            "per_run": figures,
+        },
+    )

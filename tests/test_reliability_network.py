@@ -74,8 +74,7 @@ async def test_judges_and_screens_through_a_faulty_network(tmp_path: Path) -> No
     contest = load_contest(path)
     db = tmp_path / "net.db"
     srv = LiveServer(f"sqlite:///{db}", contest=path).start()
-    proxy = await FaultyProxy(srv.port, random.Random(11), delay=(0, 0.02),
-                              drop=0.01, reset=0.01).start()
+    proxy = await FaultyProxy(srv.port, random.Random(11), delay=(0, 0.02), drop=0.01, reset=0.01).start()
     try:
         tokens = srv.tokens()
         table = score_table(contest, 5)
@@ -104,11 +103,20 @@ async def test_judges_and_screens_through_a_faulty_network(tmp_path: Path) -> No
     stats = proxy.stats
     assert stats.resets + stats.drops >= 5, stats
     assert not log_errors(srv.log_text())
-    write_figures("network", {"cases": len(contest.cases), "judges": 15, **counts,
-                              "lost": 0, "doubled": 0, "retries": tally.retries,
-                              "judge_reconnects": tally.reconnects,
-                              "screen_reconnects": sum(s.reconnects for s in screens),
-                              "proxy": vars(stats)})
+    write_figures(
+        "network",
+        {
+            "cases": len(contest.cases),
+            "judges": 15,
+            **counts,
+            "lost": 0,
+            "doubled": 0,
+            "retries": tally.retries,
+            "judge_reconnects": tally.reconnects,
+            "screen_reconnects": sum(s.reconnects for s in screens),
+            "proxy": vars(stats),
+        },
+    )
 
 
 async def wait_converged(screen: Screen, seq: int, within: float = 30) -> None:
@@ -127,8 +135,9 @@ def health(base: str) -> dict[str, Any]:
 
 async def phone(base: str) -> tuple[ClientConnection, int]:
     """An audience phone: hello, welcome, snapshot; returns the socket and the snapshot's seq."""
-    ws = await connect(ws_url(base), origin=http_origin(base), compression=None,
-                       open_timeout=30, max_size=2**24)
+    ws = await connect(
+        ws_url(base), origin=http_origin(base), compression=None, open_timeout=30, max_size=2**24
+    )
     await ws.send('{"type":"hello","role":"audience","since":null}')
     welcome = json.loads(await ws.recv())
     assert welcome["type"] == "welcome"
@@ -138,8 +147,9 @@ async def phone(base: str) -> tuple[ClientConnection, int]:
 
 
 async def test_reconnect_storm(tmp_path: Path) -> None:
-    srv = LiveServer(f"sqlite:///{tmp_path / 'storm.db'}", contest=variant_contest(
-        tmp_path / "final.yaml", judges=15)).start()
+    srv = LiveServer(
+        f"sqlite:///{tmp_path / 'storm.db'}", contest=variant_contest(tmp_path / "final.yaml", judges=15)
+    ).start()
     try:
         base = srv.base
         first = await asyncio.gather(*(phone(base) for _ in range(PHONES)))
@@ -161,6 +171,5 @@ async def test_reconnect_storm(tmp_path: Path) -> None:
         assert not log_errors(srv.log_text())
     finally:
         srv.stop()
-    write_figures("storm", {"phones": PHONES, "reconnect_seconds": round(storm, 2),
-                            "all_snapshots": True})
+    write_figures("storm", {"phones": PHONES, "reconnect_seconds": round(storm, 2), "all_snapshots": True})
     assert storm < (10 if FULL else 5)

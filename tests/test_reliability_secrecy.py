@@ -34,8 +34,9 @@ async def test_no_unrevealed_score_leaves_the_hub(tmp_path: Path) -> None:
         watchers = [HubClient(srv.base, "display"), HubClient(srv.base, "audience")]
         for w in watchers:
             await w.connect()
-        tally = await play_final(lambda: srv.base, tokens, table, "secrecy",
-                                 judge_kwargs={"keep_frames": True})
+        tally = await play_final(
+            lambda: srv.base, tokens, table, "secrecy", judge_kwargs={"keep_frames": True}
+        )
         for w in watchers:
             await w.wait_for(lambda s, w=w: w.seq >= tally_seq(db), timeout=10)
             await w.close()

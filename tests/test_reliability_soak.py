@@ -49,10 +49,14 @@ class Phones:
         seq = 0
         while not self.stop.is_set():
             try:
-                async with connect(ws_url(self.base), origin=http_origin(self.base),
-                                   compression=None, open_timeout=60, max_size=2**24) as ws:
-                    await ws.send(json.dumps({"type": "hello", "role": "audience",
-                                              "since": seq or None}))
+                async with connect(
+                    ws_url(self.base),
+                    origin=http_origin(self.base),
+                    compression=None,
+                    open_timeout=60,
+                    max_size=2**24,
+                ) as ws:
+                    await ws.send(json.dumps({"type": "hello", "role": "audience", "since": seq or None}))
                     counter[0] += 1
                     if counter[0] == n:
                         ready.set()
@@ -128,15 +132,20 @@ async def test_soak_thousand_phones(tmp_path: Path) -> None:
         errors = log_errors(srv.log_text())
     finally:
         srv.stop()
-    figures = {"phones": PHONES, "pace": PACE, "events": head, "connect_s": round(connect_s, 1),
-               "final_s": round(final_s, 1), "frames_received": phones.frames,
-               "phone_reconnects": phones.reconnects, "peak_clients": peak_clients,
-               "rss_kb": {"baseline": base_rss, "peak": peak_rss, "after": end_rss,
-                          "after_second_wave": wave_rss},
-               "fds": {"baseline": base_fd, "peak": peak_fd, "after": end_fd,
-                       "after_second_wave": wave_fd},
-               "sockets": {"baseline": base_sock, "after": end_sock,
-                           "after_second_wave": wave_sock}, "errors": len(errors)}
+    figures = {
+        "phones": PHONES,
+        "pace": PACE,
+        "events": head,
+        "connect_s": round(connect_s, 1),
+        "final_s": round(final_s, 1),
+        "frames_received": phones.frames,
+        "phone_reconnects": phones.reconnects,
+        "peak_clients": peak_clients,
+        "rss_kb": {"baseline": base_rss, "peak": peak_rss, "after": end_rss, "after_second_wave": wave_rss},
+        "fds": {"baseline": base_fd, "peak": peak_fd, "after": end_fd, "after_second_wave": wave_fd},
+        "sockets": {"baseline": base_sock, "after": end_sock, "after_second_wave": wave_sock},
+        "errors": len(errors),
+    }
     write_figures("soak" if not FULL else "soak-full", figures)
     assert not errors, errors[:5]
     assert peak_clients >= PHONES

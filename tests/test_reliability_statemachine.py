@@ -29,28 +29,40 @@ CASES = [c.id for c in CONTEST.cases]
 PROGRAMS = int(os.environ.get("LIVE_PROGRAMS", "1500" if FULL else "40"))
 STATS = {"programs": 0, "steps": 0, "events": 0, "refused": 0}
 
-junk = st.one_of(st.none(), st.integers(-5, 5), st.text(max_size=4), st.just(["a1", "a2"]),
-                 st.floats(allow_nan=False))
-step_value = {c.key: st.integers(0, int(c.max / c.step)).map(lambda n, s=c.step: str(n * s))
-              for c in CONTEST.rubric.criteria}
+junk = st.one_of(
+    st.none(), st.integers(-5, 5), st.text(max_size=4), st.just(["a1", "a2"]), st.floats(allow_nan=False)
+)
+step_value = {
+    c.key: st.integers(0, int(c.max / c.step)).map(lambda n, s=c.step: str(n * s))
+    for c in CONTEST.rubric.criteria
+}
 entries = st.one_of(
     st.fixed_dictionaries({"criteria": st.fixed_dictionaries(step_value)}),
-    st.fixed_dictionaries({"criteria": st.dictionaries(st.sampled_from(
-        ["innovation", "impact", "value", "delivery", "x"]), st.one_of(
-        st.sampled_from(["31", "0.25", "-1", "1e1", "NaN", ""]), junk), max_size=4)}),
+    st.fixed_dictionaries(
+        {
+            "criteria": st.dictionaries(
+                st.sampled_from(["innovation", "impact", "value", "delivery", "x"]),
+                st.one_of(st.sampled_from(["31", "0.25", "-1", "1e1", "NaN", ""]), junk),
+                max_size=4,
+            )
+        }
+    ),
     st.fixed_dictionaries({"total": st.sampled_from(["80", "x"])}),
 )
-host_args = st.fixed_dictionaries({}, optional={
-    "case": st.sampled_from([*CASES, "zz"]) | junk,
-    "judge": st.sampled_from([*JUDGES, "zz"]) | junk,
-    "reason": st.sampled_from(["迟到", "", " ", "x" * 501]) | junk,
-    "op": st.sampled_from(["start", "pause", "resume", "add", "reset", "zz"]),
-    "seconds": st.integers(-4000, 4000) | junk,
-    "screen": st.sampled_from(["auto", "board", "awards", "welcome", "zz"]),
-    "group": st.sampled_from(["a", "b", "zz"]) | junk,
-    "order": st.lists(st.sampled_from(CASES), max_size=3) | junk,
-    "after": st.sampled_from([*CASES, None]) | junk,
-})
+host_args = st.fixed_dictionaries(
+    {},
+    optional={
+        "case": st.sampled_from([*CASES, "zz"]) | junk,
+        "judge": st.sampled_from([*JUDGES, "zz"]) | junk,
+        "reason": st.sampled_from(["迟到", "", " ", "x" * 501]) | junk,
+        "op": st.sampled_from(["start", "pause", "resume", "add", "reset", "zz"]),
+        "seconds": st.integers(-4000, 4000) | junk,
+        "screen": st.sampled_from(["auto", "board", "awards", "welcome", "zz"]),
+        "group": st.sampled_from(["a", "b", "zz"]) | junk,
+        "order": st.lists(st.sampled_from(CASES), max_size=3) | junk,
+        "after": st.sampled_from([*CASES, None]) | junk,
+    },
+)
 
 
 class Final(RuleBasedStateMachine):
@@ -75,8 +87,7 @@ class Final(RuleBasedStateMachine):
             self.log.append(row)
             STATS["events"] += 1
 
-    @rule(judge=st.sampled_from([*JUDGES, "host", "zz"]), case=st.sampled_from(CASES) | junk,
-          entry=entries)
+    @rule(judge=st.sampled_from([*JUDGES, "host", "zz"]), case=st.sampled_from(CASES) | junk, entry=entries)
     def score(self, judge: str, case: Any, entry: dict[str, Any]) -> None:
         self.do(judge, "score", {"case": case, **entry})
 
@@ -116,8 +127,7 @@ class Final(RuleBasedStateMachine):
         for e in self.log:
             if e["type"] == "scored":
                 assert e["actor"] == e["data"]["judge"]
-                assert Decimal(e["data"]["total"]) == sum(Decimal(v) for v in
-                                                          e["data"]["values"].values())
+                assert Decimal(e["data"]["total"]) == sum(Decimal(v) for v in e["data"]["values"].values())
 
     @invariant()
     def views_keep_unrevealed_scores_secret(self) -> None:
@@ -136,9 +146,14 @@ class Final(RuleBasedStateMachine):
 
 
 TestFinal = Final.TestCase
-TestFinal.settings = settings(max_examples=PROGRAMS, stateful_step_count=30, deadline=None,
-                              derandomize=not FULL, database=None,
-                              suppress_health_check=list(HealthCheck))
+TestFinal.settings = settings(
+    max_examples=PROGRAMS,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=not FULL,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 
 
 def test_zz_figures() -> None:

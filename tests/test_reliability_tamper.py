@@ -32,8 +32,7 @@ def final_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, 
     srv = LiveServer(f"sqlite:///{db}", contest=path).start()
     try:
         tokens = srv.tokens()
-        asyncio.run(play_final(lambda: srv.base, tokens, score_table(load_contest(path), 2),
-                               "tamper"))
+        asyncio.run(play_final(lambda: srv.base, tokens, score_table(load_contest(path), 2), "tamper"))
     finally:
         srv.stop()
     out = live_verify(db)
@@ -62,14 +61,16 @@ def edit_value(db: sqlite3.Connection) -> None:
 def edit_and_rehash(db: sqlite3.Connection) -> None:
     """A careful forger also fixes the edited event's own hash: the next link still breaks."""
     seq = middle_score(db)
-    row = db.execute("SELECT seq, type, data, actor, at, cid, prev FROM events WHERE seq=?",
-                     (seq,)).fetchone()
+    row = db.execute(
+        "SELECT seq, type, data, actor, at, cid, prev FROM events WHERE seq=?", (seq,)
+    ).fetchone()
     data = json.loads(row[2])
     data["values"]["impact"] = other(data["values"]["impact"])
-    event = dict(zip(("seq", "type", "data", "actor", "at", "cid"), (*row[:2], data, *row[3:6]),
-                     strict=True))
-    db.execute("UPDATE events SET data=?, hash=? WHERE seq=?",
-               (chain.canonical(data), chain.link(row[6], event), seq))
+    event = dict(zip(("seq", "type", "data", "actor", "at", "cid"), (*row[:2], data, *row[3:6]), strict=True))
+    db.execute(
+        "UPDATE events SET data=?, hash=? WHERE seq=?",
+        (chain.canonical(data), chain.link(row[6], event), seq),
+    )
 
 
 def edit_actor(db: sqlite3.Connection) -> None:
@@ -92,11 +93,14 @@ def delete_and_renumber(db: sqlite3.Connection) -> None:
 
 def swap_two(db: sqlite3.Connection) -> None:
     seq = middle_score(db)
-    a, b = (db.execute("SELECT type, data, actor, at, cid, prev, hash FROM events WHERE seq=?",
-                       (s,)).fetchone() for s in (seq, seq + 1))
+    a, b = (
+        db.execute("SELECT type, data, actor, at, cid, prev, hash FROM events WHERE seq=?", (s,)).fetchone()
+        for s in (seq, seq + 1)
+    )
     for s, row in ((seq, b), (seq + 1, a)):
-        db.execute("UPDATE events SET type=?, data=?, actor=?, at=?, cid=?, prev=?, hash=?"
-                   " WHERE seq=?", (*row, s))
+        db.execute(
+            "UPDATE events SET type=?, data=?, actor=?, at=?, cid=?, prev=?, hash=? WHERE seq=?", (*row, s)
+        )
 
 
 def change_epoch(db: sqlite3.Connection) -> None:
@@ -114,8 +118,9 @@ def rewrite_tail(db: sqlite3.Connection) -> None:
     seq = middle_score(db)
     edit_value(db)
     prev = db.execute("SELECT prev FROM events WHERE seq=?", (seq,)).fetchone()[0]
-    for row in db.execute("SELECT seq, type, data, actor, at, cid FROM events WHERE seq>=?"
-                          " ORDER BY seq", (seq,)).fetchall():
+    for row in db.execute(
+        "SELECT seq, type, data, actor, at, cid FROM events WHERE seq>=? ORDER BY seq", (seq,)
+    ).fetchall():
         event = dict(zip(("seq", "type", "data", "actor", "at", "cid"), row, strict=True))
         event["data"] = json.loads(event["data"])
         h = chain.link(prev, event)

@@ -52,15 +52,17 @@ def test_import_round_trip_demo_from_xlsx(tmp_path: Path) -> None:
     ws.append(["序号", "组别", "案例名称", "申报单位", "展示人", "备注"])
     for i, c in enumerate(data["cases"], 1):
         # the group column may hold the group's name or its key; ids are derived
-        ws.append([i, names[c["group"]] if i % 2 else c["group"], c["title"], c["unit"],
-                   c["presenter"], "内部备注"])
+        ws.append(
+            [i, names[c["group"]] if i % 2 else c["group"], c["title"], c["unit"], c["presenter"], "内部备注"]
+        )
     judges = book.create_sheet("评委")
     judges.append(["评委", "单位"])
     for j in data["judges"]:
         judges.append([j["name"], j["unit"]])
     book.save(tmp_path / "名单.xlsx")
-    path = write_yaml(tmp_path / "contest.yaml",
-                      {**data, "cases": "名单.xlsx#案例", "judges": "名单.xlsx#评委"})
+    path = write_yaml(
+        tmp_path / "contest.yaml", {**data, "cases": "名单.xlsx#案例", "judges": "名单.xlsx#评委"}
+    )
 
     got, demo = load_contest(path), demo_contest()
     assert len(got.cases) == 45
@@ -86,8 +88,9 @@ def test_import_csv_with_bom_and_english_headers(tmp_path: Path) -> None:
     for j in data["judges"]:
         w.writerow([j["id"], j["name"], j["unit"]])
     (tmp_path / "judges.csv").write_text(text.getvalue(), encoding="utf-8")  # no BOM
-    got = load_contest(write_yaml(tmp_path / "c.yaml",
-                                  {**data, "cases": "cases.csv", "judges": "judges.csv"}))
+    got = load_contest(
+        write_yaml(tmp_path / "c.yaml", {**data, "cases": "cases.csv", "judges": "judges.csv"})
+    )
     mini = load_contest(MINI)
     assert got.cases == mini.cases
     assert got.judges == mini.judges
@@ -108,8 +111,9 @@ def test_import_errors_name_file_sheet_row_and_column(tmp_path: Path) -> None:
     ws.append([6, "b", "坏编号", "单位F", "己", "b 2"])  # row 7: id with a space
     book.save(tmp_path / "cases.xlsx")
     (tmp_path / "judges.csv").write_text("姓名x,单位\n评委一,单位一\n", encoding="utf-8")
-    path = write_yaml(tmp_path / "contest.yaml",
-                      {**data, "cases": "cases.xlsx", "judges": "judges.csv", "recusals": []})
+    path = write_yaml(
+        tmp_path / "contest.yaml", {**data, "cases": "cases.xlsx", "judges": "judges.csv", "recusals": []}
+    )
 
     with pytest.raises(ContestError) as err:
         load_contest(path)
@@ -117,8 +121,9 @@ def test_import_errors_name_file_sheet_row_and_column(tmp_path: Path) -> None:
     assert "unknown group '丙组'" in problems["cases.xlsx[案例]!B3 (组别)"]
     assert problems["cases.xlsx[案例]!C4 (案例名称)"] == "empty"
     assert "whole number" in problems["cases.xlsx[案例]!A5 (序号)"]
-    assert problems["cases.xlsx[案例]!F6 (编号)"] == \
-        "duplicate case id 'a1' (first at cases.xlsx[案例] row 2)"
+    assert (
+        problems["cases.xlsx[案例]!F6 (编号)"] == "duplicate case id 'a1' (first at cases.xlsx[案例] row 2)"
+    )
     assert "letters, digits" in problems["cases.xlsx[案例]!F7 (编号)"]
     assert "no 评委/name column" in problems["judges.csv!1:1"]
 
@@ -132,8 +137,9 @@ def test_import_errors_name_file_sheet_row_and_column(tmp_path: Path) -> None:
 def test_import_unreadable_files(tmp_path: Path) -> None:
     data = yaml.safe_load(MINI.read_text(encoding="utf-8"))
     (tmp_path / "judges.xlsx").write_text("not a workbook", encoding="utf-8")
-    path = write_yaml(tmp_path / "contest.yaml",
-                      {**data, "cases": "missing.xlsx", "judges": "judges.xlsx", "recusals": []})
+    path = write_yaml(
+        tmp_path / "contest.yaml", {**data, "cases": "missing.xlsx", "judges": "judges.xlsx", "recusals": []}
+    )
     with pytest.raises(ContestError) as err:
         load_contest(path)
     paths = [p.path for p in err.value.problems]
@@ -186,8 +192,7 @@ def split(total: str) -> dict[str, str]:
         return (x * 2).to_integral_value(rounding=ROUND_FLOOR) / 2
 
     i, m, v = half(t * Decimal("0.3")), half(t * Decimal("0.3")), half(t * Decimal("0.2"))
-    return {"innovation": f"{i:f}", "impact": f"{m:f}", "value": f"{v:f}",
-            "delivery": f"{t - i - m - v:f}"}
+    return {"innovation": f"{i:f}", "impact": f"{m:f}", "value": f"{v:f}", "delivery": f"{t - i - m - v:f}"}
 
 
 def scripted_final() -> Final:
@@ -219,8 +224,12 @@ async def _write_store(url: str, f: Final) -> tuple[str, list[dict[str, Any]]]:
     store = open_store(url)
     await store.open()
     try:
-        created = NewEvent("created", {"contest": contest_data(f.contest),
-                                       "protocol": protocol.VERSION}, "system", f.events[0]["at"])
+        created = NewEvent(
+            "created",
+            {"contest": contest_data(f.contest), "protocol": protocol.VERSION},
+            "system",
+            f.events[0]["at"],
+        )
         new = [created, *(NewEvent(e["type"], e["data"], e["actor"], e["at"]) for e in f.events)]
         await store.append(0, new)
         return store.epoch, await store.read(0)
@@ -234,8 +243,7 @@ def final_store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     db = tmp / "final.db"
     # In a thread: the session's sync Playwright keeps an event loop running in this one.
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        epoch, events = pool.submit(asyncio.run, _write_store(f"sqlite:///{db}",
-                                                              scripted_final())).result()
+        epoch, events = pool.submit(asyncio.run, _write_store(f"sqlite:///{db}", scripted_final())).result()
     return {"db": db, "dir": tmp, "epoch": epoch, "events": events, "head": events[-1]["hash"]}
 
 
@@ -251,8 +259,9 @@ def exported(final_store: dict[str, Any]) -> dict[str, Path]:
     return out
 
 
-def test_export_json_holds_hand_computed_values(final_store: dict[str, Any],
-                                                exported: dict[str, Path]) -> None:
+def test_export_json_holds_hand_computed_values(
+    final_store: dict[str, Any], exported: dict[str, Path]
+) -> None:
     data = json.loads(exported["json"].read_text(encoding="utf-8"))
     assert data["head"] == final_store["head"]
     assert data["events"] == len(final_store["events"])
@@ -264,12 +273,13 @@ def test_export_json_holds_hand_computed_values(final_store: dict[str, Any],
         assert (c["result"]["dropped_high"], c["result"]["dropped_low"]) == (high, low), case
         totals = {s["judge"]: s["total"] for s in c["scores"] if "total" in s}
         assert totals == A_TOTALS[case]
-    ranking = {g["key"]: [(r["id"], r["rank"], r["final"], r["prize"]) for r in g["ranking"]]
-               for g in data["groups"]}
-    assert ranking == {"a": [("a3", 1, "91.17", "一等奖"), ("a2", 2, "85.50", "二等奖"),
-                             ("a1", 3, "85.00", "三等奖")],
-                       "b": [("b2", 1, "84.50", "一等奖"), ("b1", 2, "80.00", "二等奖"),
-                             ("b3", 3, "79.50", None)]}
+    ranking = {
+        g["key"]: [(r["id"], r["rank"], r["final"], r["prize"]) for r in g["ranking"]] for g in data["groups"]
+    }
+    assert ranking == {
+        "a": [("a3", 1, "91.17", "一等奖"), ("a2", 2, "85.50", "二等奖"), ("a1", 3, "85.00", "三等奖")],
+        "b": [("b2", 1, "84.50", "一等奖"), ("b1", 2, "80.00", "二等奖"), ("b3", 3, "79.50", None)],
+    }
     status = {(c["id"], s["judge"]): s["status"] for c in data["cases"] for s in c["scores"]}
     assert status["a1", "j5"] == "dropped_high"
     assert status["a1", "j1"] == "counted"
@@ -277,8 +287,7 @@ def test_export_json_holds_hand_computed_values(final_store: dict[str, Any],
     assert status["b2", "j4"] == "absent"
     a1_j1 = next(s for s in cases["a1"]["scores"] if s["judge"] == "j1")
     assert a1_j1["values"] == split("80")
-    assert [(v["judge"], v["reason"], v["total"]) for v in cases["a2"]["voids"]] == [
-        ("j2", "误触", "60")]
+    assert [(v["judge"], v["reason"], v["total"]) for v in cases["a2"]["voids"]] == [("j2", "误触", "60")]
     assert {"judge": "j5", "case": "b3", "why": "explicit"} in data["recusals"]
     assert next(j for j in data["judges"] if j["id"] == "j4")["absent"] == "身体不适"
     assert [e["hash"] for e in data["audit"]] == [e["hash"] for e in final_store["events"]]
@@ -289,8 +298,9 @@ def _sheet_rows(ws: Any, header_row: int) -> tuple[list[Any], list[tuple[Any, ..
     return list(rows[header_row - 1]), rows[header_row:]
 
 
-def test_export_xlsx_holds_hand_computed_values(final_store: dict[str, Any],
-                                                exported: dict[str, Path]) -> None:
+def test_export_xlsx_holds_hand_computed_values(
+    final_store: dict[str, Any], exported: dict[str, Path]
+) -> None:
     book = openpyxl.load_workbook(exported["xlsx"])
     assert book.sheetnames == ["甲组", "乙组", "评分明细", "更正记录", "回避", "审计日志", "说明"]
     ws = book["甲组"]
@@ -306,7 +316,8 @@ def test_export_xlsx_holds_hand_computed_values(final_store: dict[str, Any],
         assert row[col["最终得分"]] == pytest.approx(float(final))
         assert row[col["奖项"]] == prize
         assert [row[5 + i] for i in range(5)] == pytest.approx(
-            [float(A_TOTALS[case][f"j{i}"]) for i in range(1, 6)])
+            [float(A_TOTALS[case][f"j{i}"]) for i in range(1, 6)]
+        )
     a3 = next(r for r in ws.iter_rows(min_row=4) if r[1].value == "a3")
     assert a3[col["最终得分"]].number_format == "0.00"
     assert a3[5 + 2].font.strike  # j3 dropped as highest
@@ -343,19 +354,30 @@ def test_export_xlsx_holds_hand_computed_values(final_store: dict[str, Any],
 def test_export_csv_zip(final_store: dict[str, Any], exported: dict[str, Path]) -> None:
     with zipfile.ZipFile(exported["csv"]) as zf:
         names = set(zf.namelist())
-        assert {"summary.csv", "ranking.csv", "scores.csv", "corrections.csv", "recusals.csv",
-                "audit.csv", "results.json"} <= names
+        assert {
+            "summary.csv",
+            "ranking.csv",
+            "scores.csv",
+            "corrections.csv",
+            "recusals.csv",
+            "audit.csv",
+            "results.json",
+        } <= names
         raw = zf.read("ranking.csv")
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:3] == ["组别", "名次", "编号"]
     assert [(r[2], r[6], r[8]) for r in rows[1:]] == [
-        ("a3", "91.17", "一等奖"), ("a2", "85.50", "二等奖"), ("a1", "85.00", "三等奖"),
-        ("b2", "84.50", "一等奖"), ("b1", "80.00", "二等奖"), ("b3", "79.50", "")]
+        ("a3", "91.17", "一等奖"),
+        ("a2", "85.50", "二等奖"),
+        ("a1", "85.00", "三等奖"),
+        ("b2", "84.50", "一等奖"),
+        ("b1", "80.00", "二等奖"),
+        ("b3", "79.50", ""),
+    ]
 
 
-def test_verify_export_recomputes_and_catches_an_edit(exported: dict[str, Path],
-                                                      tmp_path: Path) -> None:
+def test_verify_export_recomputes_and_catches_an_edit(exported: dict[str, Path], tmp_path: Path) -> None:
     ok = run_cli("verify", str(exported["json"]))
     assert ok.returncode == 0, ok.stderr
     assert "91.17" in ok.stdout
@@ -418,11 +440,17 @@ def fetch(url: str, token: str | None = None) -> tuple[int, dict[str, str], byte
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-def test_http_results_are_host_only(results_server: LiveServer, host_token: str,
-                                    exported: dict[str, Path]) -> None:
+def test_http_results_are_host_only(
+    results_server: LiveServer, host_token: str, exported: dict[str, Path]
+) -> None:
     base = results_server.base
-    for path in ("/results/export.json", "/results/export.xlsx", "/results/export.csv",
-                 "/results/publication", "/results/sheets"):
+    for path in (
+        "/results/export.json",
+        "/results/export.xlsx",
+        "/results/export.csv",
+        "/results/publication",
+        "/results/sheets",
+    ):
         assert fetch(base + path)[0] == 401
         assert fetch(base + path, "wrong")[0] == 401
         status, _, body = fetch(f"{base}{path}?token={host_token}")  # never in the URL
@@ -452,12 +480,12 @@ def test_http_results_are_host_only(results_server: LiveServer, host_token: str,
 
 def pdf_pages(pdf: bytes, tmp: Path) -> list[str]:
     """The text of each page of a PDF, by poppler's pdftotext."""
-    need(shutil.which("pdftotext") is not None,
-         "pdftotext is not installed (apt-get install poppler-utils)")
+    need(shutil.which("pdftotext") is not None, "pdftotext is not installed (apt-get install poppler-utils)")
     path = tmp / "page.pdf"
     path.write_bytes(pdf)
-    out = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"],
-                         capture_output=True, check=True, timeout=60)
+    out = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, timeout=60
+    )
     pages = out.stdout.decode("utf-8").split("\f")
     return pages[:-1] if pages and not pages[-1].strip() else pages
 
@@ -480,11 +508,17 @@ def _print_page(browser: Any, base: str, path: str, token: str, shot: Path) -> t
 
 @pytest.mark.browser
 def test_publication_page_prints_every_case_judge_and_the_head(
-        browser: Any, results_server: LiveServer, host_token: str, final_store: dict[str, Any],
-        shots: Path, tmp_path: Path) -> None:
+    browser: Any,
+    results_server: LiveServer,
+    host_token: str,
+    final_store: dict[str, Any],
+    shots: Path,
+    tmp_path: Path,
+) -> None:
     contest = load_contest(MINI)
-    text, pdf = _print_page(browser, results_server.base, "/results/publication", host_token,
-                            shots / "results-publication.png")
+    text, pdf = _print_page(
+        browser, results_server.base, "/results/publication", host_token, shots / "results-publication.png"
+    )
     assert pdf.startswith(b"%PDF")
     assert len(pdf) > 20_000
     (shots / "results-publication.pdf").write_bytes(pdf)
@@ -513,11 +547,17 @@ def test_publication_page_prints_every_case_judge_and_the_head(
 
 @pytest.mark.browser
 def test_score_sheets_print_one_page_per_judge(
-        browser: Any, results_server: LiveServer, host_token: str, final_store: dict[str, Any],
-        shots: Path, tmp_path: Path) -> None:
+    browser: Any,
+    results_server: LiveServer,
+    host_token: str,
+    final_store: dict[str, Any],
+    shots: Path,
+    tmp_path: Path,
+) -> None:
     contest = load_contest(MINI)
-    text, pdf = _print_page(browser, results_server.base, "/results/sheets", host_token,
-                            shots / "results-sheets.png")
+    text, pdf = _print_page(
+        browser, results_server.base, "/results/sheets", host_token, shots / "results-sheets.png"
+    )
     (shots / "results-sheets.pdf").write_bytes(pdf)
     assert final_store["head"] in text
     pages = pdf_pages(pdf, tmp_path)
@@ -559,7 +599,8 @@ def _demo_export() -> dict[str, Any]:
 
 @pytest.mark.browser
 def test_demo_sized_final_fits_one_a4_page_per_group_and_per_judge(
-        browser: Any, shots: Path, tmp_path: Path) -> None:
+    browser: Any, shots: Path, tmp_path: Path
+) -> None:
     export = _demo_export()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:
@@ -597,8 +638,10 @@ def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
     f.host("stage", case="a2")
     f.host("open")
     f.do("j1", "score", case="a2", criteria=split("71.5"))
-    news = [NewEvent("created", {"contest": contest_data(f.contest)}, "system", 1),
-            *(NewEvent(e["type"], e["data"], e["actor"], e["at"]) for e in f.events)]
+    news = [
+        NewEvent("created", {"contest": contest_data(f.contest)}, "system", 1),
+        *(NewEvent(e["type"], e["data"], e["actor"], e["at"]) for e in f.events),
+    ]
     export = build_export("e1", chain_events(chain.genesis("e1"), 1, news), generated_at=0)
     assert export["finished"] is False
     a = next(g for g in export["groups"] if g["key"] == "a")

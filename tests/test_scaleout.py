@@ -54,8 +54,7 @@ async def hubs(url: str, count: int = 2, **kw: Any) -> AsyncIterator[list[LiveSe
 def entry(case: str, judge: str, bump: int = 0) -> dict[str, str]:
     """Distinct finals per case (no ties, so the awards can run), a spread within each case."""
     i, k = CASES.index(case), JUDGES.index(judge)
-    return {"innovation": str(10 + 2 * i + k + bump % 3), "impact": "20", "value": "15",
-            "delivery": "15"}
+    return {"innovation": str(10 + 2 * i + k + bump % 3), "impact": "20", "value": "15", "delivery": "15"}
 
 
 def cid_counts(events: list[dict[str, Any]], kind: str = "scored") -> Counter[str]:
@@ -74,6 +73,7 @@ def epoch_of(srv: LiveServer) -> str:
 
 # --- a whole final across two processes ---
 
+
 async def test_two_hubs_play_a_mini_final_with_identical_views(redis_server: RedisServer) -> None:
     url = redis_server.url(prefix="final:")
     async with hubs(url) as (a, b):
@@ -89,9 +89,16 @@ async def test_two_hubs_play_a_mini_final_with_identical_views(redis_server: Red
                 await host.command("open")
                 panel = [j for j in JUDGES if (j, case) not in RECUSED]
                 # the judges' hub learns of the opening from the stream, not from the host
-                await asyncio.gather(*(judges[j].wait_for(
-                    lambda s, c=case: s["progress"].get("case") == c
-                    and s["progress"]["status"] == "scoring") for j in panel))
+                await asyncio.gather(
+                    *(
+                        judges[j].wait_for(
+                            lambda s, c=case: (
+                                s["progress"].get("case") == c and s["progress"]["status"] == "scoring"
+                            )
+                        )
+                        for j in panel
+                    )
+                )
                 acks = await asyncio.gather(*(judges[j].score(case, entry(case, j)) for j in panel))
                 await host.wait_seq(max(x["seq"] for x in acks))
                 assert host.state["progress"]["submitted"] == panel
@@ -122,8 +129,8 @@ async def test_two_hubs_play_a_mini_final_with_identical_views(redis_server: Red
 
 # --- two hosts at once ---
 
-async def test_two_hosts_commanding_at_once_keep_one_consistent_log(
-        redis_server: RedisServer) -> None:
+
+async def test_two_hosts_commanding_at_once_keep_one_consistent_log(redis_server: RedisServer) -> None:
     url = redis_server.url(prefix="hosts:")
     async with hubs(url) as (a, b):
         token = a.tokens()["host"]
@@ -131,28 +138,30 @@ async def test_two_hosts_commanding_at_once_keep_one_consistent_log(
         h2 = await HubClient(b.base, "host", token).connect()
         try:
             # both press "next": one case goes on stage, the other host is told why not
-            got = await asyncio.gather(h1.command("next"), h2.command("next"),
-                                       return_exceptions=True)
+            got = await asyncio.gather(h1.command("next"), h2.command("next"), return_exceptions=True)
             acked = [g for g in got if isinstance(g, dict)]
             refused = [g for g in got if isinstance(g, Refused)]
             assert len(acked) == 1, got
             assert [r.code for r in refused] == ["case_in_progress"], got
             # both press "open": the same
-            got = await asyncio.gather(h1.command("open"), h2.command("open"),
-                                       return_exceptions=True)
+            got = await asyncio.gather(h1.command("open"), h2.command("open"), return_exceptions=True)
             assert sorted(g["type"] if isinstance(g, dict) else g.code for g in got) == [
-                "ack", "already_open"]
+                "ack",
+                "already_open",
+            ]
             # commands valid for both: every one lands once, in some order
             sent: dict[str, int] = {}
             for round_ in range(15):
                 pair = await asyncio.gather(
                     h1.command("timer", id=f"h1-{round_}", op="add", seconds=5),
-                    h2.command("timer", id=f"h2-{round_}", op="add", seconds=7))
+                    h2.command("timer", id=f"h2-{round_}", op="add", seconds=7),
+                )
                 sent.update({f"h1-{round_}": pair[0]["seq"], f"h2-{round_}": pair[1]["seq"]})
             # the same frame through both processes at once (a retry on the other hub)
             twice = await asyncio.gather(
                 h1.command("timer", id="same", op="add", seconds=1),
-                h2.command("timer", id="same", op="add", seconds=1))
+                h2.command("timer", id="same", op="add", seconds=1),
+            )
             assert twice[0]["seq"] == twice[1]["seq"]
             sent["same"] = twice[0]["seq"]
             events = await log_of(url)
@@ -172,6 +181,7 @@ async def test_two_hosts_commanding_at_once_keep_one_consistent_log(
 
 
 # --- a hub process dies mid-scoring ---
+
 
 class Judge:
     """A judge tablet with an outbox: a score not yet acked is sent again, same id, to
@@ -265,6 +275,7 @@ async def test_sigkill_one_hub_mid_scoring_loses_no_acked_score(redis_server: Re
 
 # --- Redis itself goes away ---
 
+
 async def test_redis_restart_loses_no_acked_score_and_hubs_recover(tmp_path: Path) -> None:
     need(redis_server_binary() is not None, "redis-server is not installed")
     redis = RedisServer(tmp_path / "redis", appendfsync="always").start()
@@ -273,8 +284,7 @@ async def test_redis_restart_loses_no_acked_score_and_hubs_recover(tmp_path: Pat
         async with hubs(url) as (a, b):
             tokens = a.tokens()
             host = await HubClient(b.base, "host", tokens["host"]).connect()
-            pads = {j: await HubClient(a.base, "judge", tokens["judges"][j]).connect()
-                    for j in JUDGES}
+            pads = {j: await HubClient(a.base, "judge", tokens["judges"][j]).connect() for j in JUDGES}
             acked: dict[str, int] = {}
             try:
                 await host.command("next")
@@ -282,16 +292,14 @@ async def test_redis_restart_loses_no_acked_score_and_hubs_recover(tmp_path: Pat
                 await pads["j1"].wait_for(lambda s: s["progress"].get("status") == "scoring")
                 for n in range(4):
                     for j, pad in pads.items():
-                        acked[f"{j}-{n}"] = (await pad.score("a1", entry("a1", j, n),
-                                                             id=f"{j}-{n}"))["seq"]
+                        acked[f"{j}-{n}"] = (await pad.score("a1", entry("a1", j, n), id=f"{j}-{n}"))["seq"]
                 await asyncio.to_thread(redis.kill)  # SIGKILL: only what was fsynced survives
                 with pytest.raises(Refused) as info:
                     await pads["j1"].score("a1", entry("a1", "j1"), id="during")
                 assert info.value.code == "store_unavailable"
                 await asyncio.to_thread(redis.start)
                 # the same frame again, now that Redis is back: accepted once
-                acked["during"] = (await pads["j1"].score("a1", entry("a1", "j1"),
-                                                          id="during"))["seq"]
+                acked["during"] = (await pads["j1"].score("a1", entry("a1", "j1"), id="during"))["seq"]
                 await host.command("close")  # hub B writes again too
                 events = await log_of(url)
                 assert cid_counts(events) == Counter(dict.fromkeys(acked, 1))
@@ -350,6 +358,7 @@ async def test_redis_down_refuses_scores_and_commands_until_it_returns(tmp_path:
 
 # --- moving a final between stores ---
 
+
 def run_live(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(live_cmd(*args), capture_output=True, text=True, timeout=60)
 
@@ -365,8 +374,10 @@ async def test_live_copy_sqlite_to_redis_and_back(redis_server: RedisServer, tmp
     cluster = redis_server.url(prefix="copied:")
     async with hubs(laptop, count=1) as (hub,):
         tokens = hub.tokens()
-        async with HubClient(hub.base, "host", tokens["host"]) as host, \
-                HubClient(hub.base, "judge", tokens["judges"]["j1"]) as j1:
+        async with (
+            HubClient(hub.base, "host", tokens["host"]) as host,
+            HubClient(hub.base, "judge", tokens["judges"]["j1"]) as j1,
+        ):
             await host.command("next")
             await host.command("open")
             await j1.wait_for(lambda s: s["progress"].get("status") == "scoring")
@@ -386,8 +397,10 @@ async def test_live_copy_sqlite_to_redis_and_back(redis_server: RedisServer, tmp
     # the copy runs the same final: same epoch, tokens, idempotency keys
     async with hubs(cluster, count=1, contest=None) as (hub,):
         assert hub.tokens() == tokens
-        async with HubClient(hub.base, "host", tokens["host"]) as host, \
-                HubClient(hub.base, "judge", tokens["judges"]["j1"]) as j1:
+        async with (
+            HubClient(hub.base, "host", tokens["host"]) as host,
+            HubClient(hub.base, "judge", tokens["judges"]["j1"]) as j1,
+        ):
             assert (await j1.score("a1", entry("a1", "j1"), id="kept"))["seq"] == first["seq"]
             await host.command("close")
     moved_on = verified_head(cluster)
@@ -404,6 +417,7 @@ async def test_live_copy_sqlite_to_redis_and_back(redis_server: RedisServer, tmp
 
 
 # --- uvicorn workers ---
+
 
 def children(pid: int) -> list[int]:
     out = []
@@ -452,8 +466,17 @@ async def test_serve_with_two_workers_on_redis(redis_server: RedisServer) -> Non
 
 
 def test_serve_with_two_workers_on_sqlite_is_refused(tmp_path: Path) -> None:
-    out = run_live("serve", "--workers", "2", "--store", str(tmp_path / "final.db"), "--contest",
-                   str(MINI), "--port", "1")
+    out = run_live(
+        "serve",
+        "--workers",
+        "2",
+        "--store",
+        str(tmp_path / "final.db"),
+        "--contest",
+        str(MINI),
+        "--port",
+        "1",
+    )
     assert out.returncode == 1
     assert "--workers 2 needs a shared store" in out.stderr
     assert "redis://" in out.stderr
@@ -463,15 +486,24 @@ def test_serve_with_two_workers_on_sqlite_is_refused(tmp_path: Path) -> None:
 
 # --- the Procfile ---
 
-def test_procfile_web_line_serves_port_with_the_redis_url(redis_server: RedisServer,
-                                                        tmp_path: Path) -> None:
-    [line] = [ln for ln in (Path(__file__).parent.parent / "Procfile").read_text().splitlines()
-              if ln.startswith("web:")]
+
+def test_procfile_web_line_serves_port_with_the_redis_url(redis_server: RedisServer, tmp_path: Path) -> None:
+    [line] = [
+        ln
+        for ln in (Path(__file__).parent.parent / "Procfile").read_text().splitlines()
+        if ln.startswith("web:")
+    ]
     srv = LiveServer(redis_server.url(prefix="procfile:"))
     env = {**os.environ, "PORT": str(srv.port), "REDIS_URL": srv.store, "LIVE_CONTEST": str(MINI)}
     with (tmp_path / "web.log").open("wb") as log:
-        proc = subprocess.Popen(["sh", "-c", line.removeprefix("web:").strip()], env=env,
-                                stdout=log, stderr=log, cwd=tmp_path, start_new_session=True)
+        proc = subprocess.Popen(
+            ["sh", "-c", line.removeprefix("web:").strip()],
+            env=env,
+            stdout=log,
+            stderr=log,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
         try:
             for _ in range(200):
                 with contextlib.suppress(OSError):

@@ -107,16 +107,19 @@ def test_parse_value_names_where() -> None:
 # --- rounding and aggregation ---
 
 
-@pytest.mark.parametrize(("value", "decimals", "expected"), [
-    ("86.125", 2, "86.13"),  # round() would give 86.12 (half to even)
-    ("86.135", 2, "86.14"),
-    ("86.1249999", 2, "86.12"),
-    ("84.5", 0, "85"),  # round() would give 84
-    ("85.5", 0, "86"),
-    ("0.005", 2, "0.01"),
-    ("99.9995", 3, "100.000"),
-    ("7", 2, "7.00"),
-])
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        ("86.125", 2, "86.13"),  # round() would give 86.12 (half to even)
+        ("86.135", 2, "86.14"),
+        ("86.1249999", 2, "86.12"),
+        ("84.5", 0, "85"),  # round() would give 84
+        ("85.5", 0, "86"),
+        ("0.005", 2, "0.01"),
+        ("99.9995", 3, "100.000"),
+        ("7", 2, "7.00"),
+    ],
+)
 def test_round_half_up(value: str, decimals: int, expected: str) -> None:
     got = round_half_up(D(value), decimals)
     assert str(got) == expected
@@ -132,32 +135,68 @@ def totals(*values: str | int) -> list[tuple[str, Decimal]]:
 # (id, aggregation, totals, final, unrounded, dropped low, dropped high)
 AGGREGATES = [
     ("trimmed-exact-x.xx5", TRIM1, totals(70, 86, 86, 86, "86.5", 95), "86.13", "86.125", ("j1",), ("j6",)),
-    ("trimmed-thirds-down", TRIM1, totals(80, 85, 85, 86, 99), "85.33",
-     "85." + "3" * 38, ("j1",), ("j5",)),
-    ("trimmed-thirds-up", TRIM1, totals(80, 85, 86, 86, 99), "85.67",
-     "85." + "6" * 37 + "7", ("j1",), ("j5",)),
+    ("trimmed-thirds-down", TRIM1, totals(80, 85, 85, 86, 99), "85.33", "85." + "3" * 38, ("j1",), ("j5",)),
+    (
+        "trimmed-thirds-up",
+        TRIM1,
+        totals(80, 85, 86, 86, 99),
+        "85.67",
+        "85." + "6" * 37 + "7",
+        ("j1",),
+        ("j5",),
+    ),
     ("trimmed-order-free", TRIM1, totals(99, 85, 80, 86, 86), "85.67", None, ("j3",), ("j1",)),
     # equal values: the earliest judge is dropped at the low end, the latest at the high end
     ("trimmed-ties-in-panel-order", TRIM1, totals(80, 80, 90, 90, 85), "85.00", "85", ("j1",), ("j4",)),
     ("trimmed-all-equal", TRIM1, totals(100, 100, 100), "100.00", "100", ("j1",), ("j3",)),
-    ("trimmed-drop-2", Aggregation("trimmed_mean", 2, 2), totals(1, 2, 50, 60, 70, 98, 99), "60.00", "60",
-     ("j1", "j2"), ("j7", "j6")),
+    (
+        "trimmed-drop-2",
+        Aggregation("trimmed_mean", 2, 2),
+        totals(1, 2, 50, 60, 70, 98, 99),
+        "60.00",
+        "60",
+        ("j1", "j2"),
+        ("j7", "j6"),
+    ),
     ("trimmed-drop-0-is-mean", Aggregation("trimmed_mean", 0, 2), totals(80, 81), "80.50", "80.5", (), ()),
     ("mean", Aggregation("mean", 0, 2), totals(80, "85.5", 90), "85.17", None, (), ()),
-    ("mean-one-decimal-half-up", Aggregation("mean", 0, 1), totals("80.1", "80.2", "80.3", "80.4"), "80.3",
-     "80.25", (), ()),
+    (
+        "mean-one-decimal-half-up",
+        Aggregation("mean", 0, 1),
+        totals("80.1", "80.2", "80.3", "80.4"),
+        "80.3",
+        "80.25",
+        (),
+        (),
+    ),
     ("median-odd", Aggregation("median", 0, 2), totals(90, 70, 80), "80.00", "80", (), ()),
     ("median-even", Aggregation("median", 0, 2), totals(90, 70, 80, 85), "82.50", "82.5", (), ()),
-    ("median-even-half-up", Aggregation("median", 0, 0), totals("84", "85", "10", "99"), "85", "84.5",
-     (), ()),
+    (
+        "median-even-half-up",
+        Aggregation("median", 0, 0),
+        totals("84", "85", "10", "99"),
+        "85",
+        "84.5",
+        (),
+        (),
+    ),
     ("mean-zero", Aggregation("mean", 0, 2), totals(0, 0), "0.00", "0", (), ()),
 ]
 
 
-@pytest.mark.parametrize(("agg", "given", "final", "unrounded", "low", "high"), [r[1:] for r in AGGREGATES],
-                         ids=[r[0] for r in AGGREGATES])
-def test_aggregate(agg: Aggregation, given: list[tuple[str, Decimal]], final: str, unrounded: str | None,
-                   low: tuple[str, ...], high: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("agg", "given", "final", "unrounded", "low", "high"),
+    [r[1:] for r in AGGREGATES],
+    ids=[r[0] for r in AGGREGATES],
+)
+def test_aggregate(
+    agg: Aggregation,
+    given: list[tuple[str, Decimal]],
+    final: str,
+    unrounded: str | None,
+    low: tuple[str, ...],
+    high: tuple[str, ...],
+) -> None:
     result = aggregate(agg, given)
     assert str(result.final) == final
     if unrounded is not None:
@@ -176,10 +215,16 @@ def test_half_up_differs_from_python_round() -> None:
     assert round(result.unrounded, 2) == D("86.12")  # banker's rounding: the wrong answer here
 
 
-@pytest.mark.parametrize(("agg", "count"), [
-    (TRIM1, 2), (TRIM1, 0), (Aggregation("trimmed_mean", 2, 2), 4), (Aggregation("mean", 0, 2), 0),
-    (Aggregation("median", 0, 2), 0),
-])
+@pytest.mark.parametrize(
+    ("agg", "count"),
+    [
+        (TRIM1, 2),
+        (TRIM1, 0),
+        (Aggregation("trimmed_mean", 2, 2), 4),
+        (Aggregation("mean", 0, 2), 0),
+        (Aggregation("median", 0, 2), 0),
+    ],
+)
 def test_too_few_scores(agg: Aggregation, count: int) -> None:
     with pytest.raises(RuleError) as info:
         aggregate(agg, totals(*[80] * count))
@@ -204,8 +249,12 @@ def placed(placings: list[Any]) -> list[tuple[str, int, str | None, bool, bool]]
 def test_shared_ranks_1_2_2_4() -> None:
     entries = [entry("A", "90"), entry("B", "85", a="5"), entry("C", "85", a="5"), entry("D", "80")]
     got = placed(rank(entries, CHAIN, PRIZES_1_2))
-    assert got == [("A", 1, "first", False, False), ("B", 2, "second", True, False),
-                   ("C", 2, "second", True, False), ("D", 4, None, False, False)]
+    assert got == [
+        ("A", 1, "first", False, False),
+        ("B", 2, "second", True, False),
+        ("C", 2, "second", True, False),
+        ("D", 4, None, False, False),
+    ]
 
 
 def test_tie_broken_by_unrounded_then_criterion() -> None:
@@ -216,8 +265,12 @@ def test_tie_broken_by_unrounded_then_criterion() -> None:
         entry("crit-high", "85.00", "85.000", a="6"),
     ]
     got = [(p.case, p.rank, p.tied) for p in rank(entries, CHAIN, ())]
-    assert got == [("high-unrounded", 1, False), ("crit-high", 2, False), ("crit-low", 3, False),
-                   ("low-unrounded", 4, False)]
+    assert got == [
+        ("high-unrounded", 1, False),
+        ("crit-high", 2, False),
+        ("crit-low", 3, False),
+        ("low-unrounded", 4, False),
+    ]
 
 
 def test_chain_order_matters() -> None:
@@ -231,15 +284,23 @@ def test_chain_order_matters() -> None:
 def test_tie_within_a_prize_band_is_not_a_boundary_tie() -> None:
     entries = [entry("A", "90"), entry("B", "85"), entry("C", "85"), entry("D", "80")]
     got = placed(rank(entries, (), (("first", 1), ("second", 2), ("third", 1))))
-    assert got == [("A", 1, "first", False, False), ("B", 2, "second", True, False),
-                   ("C", 2, "second", True, False), ("D", 4, "third", False, False)]
+    assert got == [
+        ("A", 1, "first", False, False),
+        ("B", 2, "second", True, False),
+        ("C", 2, "second", True, False),
+        ("D", 4, "third", False, False),
+    ]
 
 
 def test_tie_across_a_prize_boundary_is_flagged() -> None:
     entries = [entry("A", "90"), entry("B", "85"), entry("C", "85"), entry("D", "80")]
     got = placed(rank(entries, (), (("first", 2), ("second", 2))))
-    assert got == [("A", 1, "first", False, False), ("B", 2, "first", True, True),
-                   ("C", 2, "first", True, True), ("D", 4, "second", False, False)]
+    assert got == [
+        ("A", 1, "first", False, False),
+        ("B", 2, "first", True, True),
+        ("C", 2, "first", True, True),
+        ("D", 4, "second", False, False),
+    ]
 
 
 def test_tie_across_the_last_prize_is_flagged() -> None:
@@ -251,14 +312,20 @@ def test_tie_across_the_last_prize_is_flagged() -> None:
 def test_host_resolution_order_breaks_a_surviving_tie() -> None:
     entries = [entry("A", "90"), entry("B", "85"), entry("C", "85"), entry("D", "80")]
     got = placed(rank(entries, CHAIN, (("first", 2), ("second", 2)), resolved=["C", "B"]))
-    assert got == [("A", 1, "first", False, False), ("C", 2, "first", False, False),
-                   ("B", 3, "second", False, False), ("D", 4, "second", False, False)]
+    assert got == [
+        ("A", 1, "first", False, False),
+        ("C", 2, "first", False, False),
+        ("B", 3, "second", False, False),
+        ("D", 4, "second", False, False),
+    ]
 
 
 def test_host_order_naming_one_case_does_not_break_the_tie() -> None:
     entries = [entry("B", "85"), entry("C", "85")]
     assert [(p.rank, p.tied) for p in rank(entries, (), (("first", 1),), resolved=["C"])] == [
-        (1, True), (1, True)]
+        (1, True),
+        (1, True),
+    ]
 
 
 def test_host_order_does_not_override_the_chain() -> None:
@@ -266,13 +333,18 @@ def test_host_order_does_not_override_the_chain() -> None:
     assert [p.case for p in rank(entries, (), (), resolved=["B", "A"])] == ["A", "B"]
 
 
-@pytest.mark.parametrize(("prizes", "expected"), [
-    ((("一等奖", 2), ("二等奖", 2), ("三等奖", 2)),
-     ["一等奖", "一等奖", "二等奖", "二等奖", "三等奖", "三等奖", None]),
-    ((("一等奖", 1), ("二等奖", 0), ("三等奖", 1)), ["一等奖", "三等奖", None, None, None, None, None]),
-    ((("一等奖", 5), ("二等奖", 5), ("三等奖", 5)), ["一等奖"] * 5 + ["二等奖"] * 2),
-    ((), [None] * 7),
-])
+@pytest.mark.parametrize(
+    ("prizes", "expected"),
+    [
+        (
+            (("一等奖", 2), ("二等奖", 2), ("三等奖", 2)),
+            ["一等奖", "一等奖", "二等奖", "二等奖", "三等奖", "三等奖", None],
+        ),
+        ((("一等奖", 1), ("二等奖", 0), ("三等奖", 1)), ["一等奖", "三等奖", None, None, None, None, None]),
+        ((("一等奖", 5), ("二等奖", 5), ("三等奖", 5)), ["一等奖"] * 5 + ["二等奖"] * 2),
+        ((), [None] * 7),
+    ],
+)
 def test_prizes_by_counts(prizes: tuple[tuple[str, int], ...], expected: list[str | None]) -> None:
     entries = [entry(f"c{i}", str(90 - i)) for i in range(7)]
     got = rank(entries, CHAIN, prizes)
@@ -284,16 +356,23 @@ def test_prizes_by_counts(prizes: tuple[tuple[str, int], ...], expected: list[st
 # --- properties ---
 
 score_values = st.decimals(min_value=0, max_value=100, places=1, allow_nan=False, allow_infinity=False)
-aggregations = st.sampled_from([
-    Aggregation("trimmed_mean", 1, 2), Aggregation("trimmed_mean", 2, 2), Aggregation("trimmed_mean", 0, 2),
-    Aggregation("mean", 0, 2), Aggregation("median", 0, 2), Aggregation("trimmed_mean", 1, 0),
-])
+aggregations = st.sampled_from(
+    [
+        Aggregation("trimmed_mean", 1, 2),
+        Aggregation("trimmed_mean", 2, 2),
+        Aggregation("trimmed_mean", 0, 2),
+        Aggregation("mean", 0, 2),
+        Aggregation("median", 0, 2),
+        Aggregation("trimmed_mean", 1, 0),
+    ]
+)
 
 
 @settings(max_examples=150, deadline=None)
 @given(agg=aggregations, values=st.lists(score_values, min_size=5, max_size=15), data=st.data())
-def test_judge_order_does_not_change_the_result(agg: Aggregation, values: list[Decimal],
-                                                data: st.DataObject) -> None:
+def test_judge_order_does_not_change_the_result(
+    agg: Aggregation, values: list[Decimal], data: st.DataObject
+) -> None:
     given_totals = [(f"j{i}", v) for i, v in enumerate(values)]
     shuffled = data.draw(st.permutations(given_totals))
     a, b = aggregate(agg, given_totals), aggregate(agg, shuffled)
@@ -324,17 +403,24 @@ def test_trimmed_mean_lies_between_the_kept_scores(drop: int, values: list[Decim
 
 entries_strategy = st.lists(
     st.tuples(st.sampled_from(["80", "85", "85.5", "90"]), st.sampled_from(["1", "2"])),
-    min_size=1, max_size=12,
+    min_size=1,
+    max_size=12,
 ).map(lambda rows: [entry(f"c{i:02}", final, a=a) for i, (final, a) in enumerate(rows)])
 prizes_strategy = st.lists(st.integers(0, 4), min_size=0, max_size=3).map(
-    lambda counts: tuple((f"p{i}", n) for i, n in enumerate(counts)))
+    lambda counts: tuple((f"p{i}", n) for i, n in enumerate(counts))
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(entries=entries_strategy, prizes=prizes_strategy, chain=st.sampled_from([(), ("criterion:a",)]),
-       data=st.data())
-def test_ranking_properties(entries: list[Entry], prizes: tuple[tuple[str, int], ...],
-                            chain: tuple[str, ...], data: st.DataObject) -> None:
+@given(
+    entries=entries_strategy,
+    prizes=prizes_strategy,
+    chain=st.sampled_from([(), ("criterion:a",)]),
+    data=st.data(),
+)
+def test_ranking_properties(
+    entries: list[Entry], prizes: tuple[tuple[str, int], ...], chain: tuple[str, ...], data: st.DataObject
+) -> None:
     placings = rank(entries, chain, prizes)
     by_case = {e.case: e for e in entries}
 
@@ -367,8 +453,16 @@ def test_a_case_joining_a_resolved_tie_reopens_it() -> None:
     # B and C were tied and the host put C first; then D is revealed with the very same result.
     entries = [entry("A", "90"), entry("B", "85"), entry("C", "85"), entry("D", "85")]
     got = placed(rank(entries, CHAIN, (("first", 2), ("second", 2)), resolved=["C", "B"]))
-    assert got == [("A", 1, "first", False, False), ("C", 2, "first", True, True),
-                   ("B", 2, "first", True, True), ("D", 2, "first", True, True)]
+    assert got == [
+        ("A", 1, "first", False, False),
+        ("C", 2, "first", True, True),
+        ("B", 2, "first", True, True),
+        ("D", 2, "first", True, True),
+    ]
     again = placed(rank(entries, CHAIN, (("first", 2), ("second", 2)), resolved=["C", "B", "D"]))
     assert [(case, r, tied) for case, r, _, tied, _ in again] == [
-        ("A", 1, False), ("C", 2, False), ("B", 3, False), ("D", 4, False)]
+        ("A", 1, False),
+        ("C", 2, False),
+        ("B", 3, False),
+        ("D", 4, False),
+    ]

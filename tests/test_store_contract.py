@@ -100,13 +100,23 @@ class StoreContract:
         assert head == rows[-1]["hash"]
 
     async def test_events_keep_every_field(self, store: Store) -> None:
-        data = {"case": "dev-03", "values": {"创新性": "27.5", "b": "0"}, "list": [1, "二", None],
-                "flag": True}
+        data = {
+            "case": "dev-03",
+            "values": {"创新性": "27.5", "b": "0"},
+            "list": [1, "二", None],
+            "flag": True,
+        }
         [row] = await store.append(0, [NewEvent("scored", data, actor="j1", at=123, cid="abc")])
         [stored] = await store.read(0)
         assert stored == row
         assert {k: stored[k] for k in ("seq", "type", "data", "actor", "at", "cid")} == {
-            "seq": 1, "type": "scored", "data": data, "actor": "j1", "at": 123, "cid": "abc"}
+            "seq": 1,
+            "type": "scored",
+            "data": data,
+            "actor": "j1",
+            "at": 123,
+            "cid": "abc",
+        }
         assert chain.link(stored["prev"], stored) == stored["hash"]
 
     async def test_read_from_a_seq(self, store: Store) -> None:
@@ -210,8 +220,9 @@ class StoreContract:
     async def test_concurrent_secret_makers_agree(self, store: Store, where: Path) -> None:
         peer = await self.open_peer(store, where)
         try:
-            got = await asyncio.gather(*[(store if i % 2 else peer).secret("judge:j1", make=f"t{i}")
-                                         for i in range(10)])
+            got = await asyncio.gather(
+                *[(store if i % 2 else peer).secret("judge:j1", make=f"t{i}") for i in range(10)]
+            )
             assert len(set(got)) == 1
             assert await peer.secret("judge:j1") == got[0]
         finally:
@@ -298,13 +309,16 @@ class TestSQLiteStore(StoreContract):
         assert (tmp_path / "a" / "b" / "final.db").is_file()
 
 
-@pytest.mark.parametrize(("url", "kind", "path", "sync"), [
-    ("sqlite:///final.db", SQLiteStore, "final.db", "full"),
-    ("sqlite:////var/lib/live/final.db", SQLiteStore, "/var/lib/live/final.db", "full"),
-    ("sqlite:///data/final.db?synchronous=NORMAL", SQLiteStore, "data/final.db", "normal"),
-    ("final.db", SQLiteStore, "final.db", "full"),  # a plain path is an SQLite file
-    ("memory://", MemoryStore, None, None),
-])
+@pytest.mark.parametrize(
+    ("url", "kind", "path", "sync"),
+    [
+        ("sqlite:///final.db", SQLiteStore, "final.db", "full"),
+        ("sqlite:////var/lib/live/final.db", SQLiteStore, "/var/lib/live/final.db", "full"),
+        ("sqlite:///data/final.db?synchronous=NORMAL", SQLiteStore, "data/final.db", "normal"),
+        ("final.db", SQLiteStore, "final.db", "full"),  # a plain path is an SQLite file
+        ("memory://", MemoryStore, None, None),
+    ],
+)
 def test_open_store_by_url(url: str, kind: type, path: str | None, sync: str | None) -> None:
     s = open_store(url)
     assert isinstance(s, kind)

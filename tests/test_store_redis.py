@@ -68,13 +68,19 @@ class TestRedisStore(StoreContract):
             await b.close()
 
 
-@pytest.mark.parametrize(("url", "where", "prefix"), [
-    ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "live:"),
-    ("redis://h:7000/3?prefix=final2025:", "redis://h:7000/3", "final2025:"),
-    ("rediss://user:pw@h/0?prefix=x:&socket_keepalive=true", "rediss://user:pw@h/0?socket_keepalive=true",
-     "x:"),
-    ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2", "live:"),
-])
+@pytest.mark.parametrize(
+    ("url", "where", "prefix"),
+    [
+        ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0", "live:"),
+        ("redis://h:7000/3?prefix=final2025:", "redis://h:7000/3", "final2025:"),
+        (
+            "rediss://user:pw@h/0?prefix=x:&socket_keepalive=true",
+            "rediss://user:pw@h/0?socket_keepalive=true",
+            "x:",
+        ),
+        ("unix:///run/redis.sock?db=2", "unix:///run/redis.sock?db=2", "live:"),
+    ],
+)
 def test_redis_urls(url: str, where: str, prefix: str) -> None:
     s = open_store(url)
     assert isinstance(s, RedisStore)
@@ -89,8 +95,13 @@ async def test_unreachable_redis_is_store_unavailable(tmp_path: Path) -> None:
     try:
         await store.append(0, [ev(1)], idem=("k1", "d"))
         server.kill()
-        for call in (store.head(), store.read(0), store.lookup("k1"),
-                     store.append(1, [ev(2)], idem=("k2", "d")), store.secret("host", make="x")):
+        for call in (
+            store.head(),
+            store.read(0),
+            store.lookup("k1"),
+            store.append(1, [ev(2)], idem=("k2", "d")),
+            store.secret("host", make="x"),
+        ):
             with pytest.raises(StoreUnavailable):
                 await call
         stream = store.follow(1).__aiter__()
@@ -111,6 +122,7 @@ async def test_unreachable_redis_is_store_unavailable(tmp_path: Path) -> None:
 
 
 # --- export and import of whole logs, on every backend ---
+
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
 async def make(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Maker]:

@@ -16,8 +16,13 @@ SCORE = {"innovation": "20", "impact": "20", "value": "15", "delivery": "15"}
 
 
 def rotate(server: LiveServer, who: str) -> None:
-    subprocess.run(live_cmd("tokens", "--store", server.store, "--rotate", who),
-                   check=True, capture_output=True, timeout=30, env=server.env)
+    subprocess.run(
+        live_cmd("tokens", "--store", server.store, "--rotate", who),
+        check=True,
+        capture_output=True,
+        timeout=30,
+        env=server.env,
+    )
 
 
 async def test_rotating_a_judge_token_closes_the_open_connection(server: LiveServer) -> None:
@@ -31,8 +36,11 @@ async def test_rotating_a_judge_token_closes_the_open_connection(server: LiveSer
         await asyncio.sleep(1.2)  # tokens are re-read at most once a second on the write path
         before = head_seq(server)
         with pytest.raises(ConnectionError):  # closed before any ack
-            await judge.score("a1", {"innovation": "30", "impact": "30", "value": "20",
-                                     "delivery": "20"}, id="after-rotation")
+            await judge.score(
+                "a1",
+                {"innovation": "30", "impact": "30", "value": "20", "delivery": "20"},
+                id="after-rotation",
+            )
         assert judge.ws is not None
         await judge.ws.wait_closed()
         assert judge.ws.close_code == 4401

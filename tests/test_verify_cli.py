@@ -90,8 +90,11 @@ def db_rows(path: Path) -> dict[int, tuple[Any, ...]]:
 
 
 def seq_of(path: Path, type_: str, nth: int = 0, **match: str) -> int:
-    found = [seq for seq, r in db_rows(path).items()
-             if r[1] == type_ and all(json.loads(r[2]).get(k) == v for k, v in match.items())]
+    found = [
+        seq
+        for seq, r in db_rows(path).items()
+        if r[1] == type_ and all(json.loads(r[2]).get(k) == v for k, v in match.items())
+    ]
     return found[nth]
 
 
@@ -206,8 +209,10 @@ def test_swapped_rows_are_caught(log: tuple[Path, str], keep_seq: bool) -> None:
     with sqlite3.connect(path) as db:
         if keep_seq:  # each row takes the other's whole content
             for seq, other in ((a, rows[b]), (b, rows[a])):
-                db.execute("UPDATE events SET type=?, data=?, actor=?, at=?, cid=?, prev=?, hash=?"
-                           " WHERE seq=?", (*other[1:], seq))
+                db.execute(
+                    "UPDATE events SET type=?, data=?, actor=?, at=?, cid=?, prev=?, hash=? WHERE seq=?",
+                    (*other[1:], seq),
+                )
         else:  # the two events trade places in the order
             db.execute("UPDATE events SET seq=-1 WHERE seq=?", (a,))
             db.execute("UPDATE events SET seq=? WHERE seq=?", (a, b))
@@ -234,13 +239,21 @@ def test_rewritten_chain_is_caught_with_the_published_head(log: tuple[Path, str]
         epoch = db.execute("SELECT value FROM meta WHERE name='epoch'").fetchone()[0]
         prev = chain.genesis(epoch)
         for row in db.execute("SELECT * FROM events ORDER BY seq").fetchall():
-            event = {"seq": row[0], "type": row[1], "data": json.loads(row[2]), "actor": row[3],
-                     "at": row[4], "cid": row[5]}
+            event = {
+                "seq": row[0],
+                "type": row[1],
+                "data": json.loads(row[2]),
+                "actor": row[3],
+                "at": row[4],
+                "cid": row[5],
+            }
             if row[0] == seq:
                 event["data"]["values"]["a"], event["data"]["total"] = "10", "20"
             new_hash = chain.link(prev, event)
-            db.execute("UPDATE events SET data=?, prev=?, hash=? WHERE seq=?",
-                       (chain.canonical(event["data"]), prev, new_hash, row[0]))
+            db.execute(
+                "UPDATE events SET data=?, prev=?, hash=? WHERE seq=?",
+                (chain.canonical(event["data"]), prev, new_hash, row[0]),
+            )
             prev = new_hash
     assert run_cli("verify", str(path)).returncode == 0  # a forger who rehashes everything...
     assert_refused(path, max(db_rows(path)) + 1, "--head", head)  # ...is caught by the head
@@ -300,10 +313,13 @@ def test_missing_file_is_refused_and_not_created(tmp_path: Path, as_url: bool) -
     assert not path.exists()
 
 
-@pytest.mark.parametrize(("source", "words"), [
-    ("notes.db", "cannot read the log"),
-    ("postgres://db/final", "unknown store URL"),
-])
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("notes.db", "cannot read the log"),
+        ("postgres://db/final", "unknown store URL"),
+    ],
+)
 def test_unreadable_logs_are_refused_without_a_traceback(tmp_path: Path, source: str, words: str) -> None:
     (tmp_path / "notes.db").write_text("not a database\n" * 100, encoding="utf-8")
     proc = run_cli("verify", source, cwd=tmp_path)
@@ -353,15 +369,17 @@ def test_verify_leaves_the_file_untouched(tmp_path: Path) -> None:
 
     db = tmp_path / "final.db"
     mini = Path(__file__).with_name("data") / "mini.yaml"
-    made = subprocess.run([sys.executable, "-m", "live", "tokens", "--store", str(db),
-                           "--contest", str(mini)], capture_output=True, timeout=60)
+    made = subprocess.run(
+        [sys.executable, "-m", "live", "tokens", "--store", str(db), "--contest", str(mini)],
+        capture_output=True,
+        timeout=60,
+    )
     assert made.returncode == 0, made.stderr
     # A copy in rollback-journal mode: a writer would switch it back to WAL (header bytes).
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA journal_mode=DELETE")
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    out = subprocess.run([sys.executable, "-m", "live", "verify", str(db)], capture_output=True,
-                         timeout=60)
+    out = subprocess.run([sys.executable, "-m", "live", "verify", str(db)], capture_output=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert not (tmp_path / "final.db-wal").exists()

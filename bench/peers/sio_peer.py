@@ -16,5 +16,6 @@ async def go(sid: str) -> None:
     await sio.emit("m", payload, skip_sid=sid)
 
 
-uvicorn.run(socketio.ASGIApp(sio), host="127.0.0.1", port=port, log_level="warning",
-            ws_per_message_deflate=False)
+uvicorn.run(
+    socketio.ASGIApp(sio), host="127.0.0.1", port=port, log_level="warning", ws_per_message_deflate=False
+)

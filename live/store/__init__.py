@@ -6,8 +6,16 @@ from typing import Any
 
 from live.store.base import Conflict, Duplicate, LogDump, NewEvent, Store, StoreUnavailable
 
-__all__ = ["Conflict", "Duplicate", "LogDump", "NewEvent", "Store", "StoreUnavailable", "open_store",
-           "read_log"]
+__all__ = [
+    "Conflict",
+    "Duplicate",
+    "LogDump",
+    "NewEvent",
+    "Store",
+    "StoreUnavailable",
+    "open_store",
+    "read_log",
+]
 
 
 def open_store(url: str) -> Store:

@@ -49,8 +49,15 @@ def chain_events(epoch_prev: str, start_seq: int, events: Sequence[NewEvent]) ->
     out: list[dict[str, Any]] = []
     prev = epoch_prev
     for i, ev in enumerate(events):
-        row: dict[str, Any] = {"seq": start_seq + i, "type": ev.type, "data": ev.data,
-                               "actor": ev.actor, "at": ev.at, "cid": ev.cid, "prev": prev}
+        row: dict[str, Any] = {
+            "seq": start_seq + i,
+            "type": ev.type,
+            "data": ev.data,
+            "actor": ev.actor,
+            "at": ev.at,
+            "cid": ev.cid,
+            "prev": prev,
+        }
         row["hash"] = chain.link(prev, row)
         prev = row["hash"]
         out.append(row)
@@ -100,8 +107,9 @@ class Store(ABC):
         """The last seq (0 when empty) and its hash (the genesis hash when empty)."""
 
     @abstractmethod
-    async def append(self, expected_seq: int, events: Sequence[NewEvent],
-                     idem: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    async def append(
+        self, expected_seq: int, events: Sequence[NewEvent], idem: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Durably append after ``expected_seq``; raise Conflict if the head moved.
 
         ``idem`` is (key, digest): committed atomically with the events; if the key exists

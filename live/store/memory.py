@@ -28,8 +28,9 @@ class MemoryStore(Store):
             return 0, chain.genesis(self.epoch)
         return self._events[-1]["seq"], self._events[-1]["hash"]
 
-    async def append(self, expected_seq: int, events: Sequence[NewEvent],
-                     idem: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    async def append(
+        self, expected_seq: int, events: Sequence[NewEvent], idem: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         seq, prev = await self.head()
         if idem and idem[0] in self._ids:
             raise Duplicate(*self._ids[idem[0]])
@@ -42,7 +43,7 @@ class MemoryStore(Store):
         return rows
 
     async def read(self, since: int = 0) -> list[dict[str, Any]]:
-        return copy.deepcopy(self._events[max(0, since):])
+        return copy.deepcopy(self._events[max(0, since) :])
 
     async def lookup(self, key: str) -> tuple[int, str] | None:
         return self._ids.get(key)

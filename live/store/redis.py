@@ -76,29 +76,46 @@ return 1
 
 
 def _fields(row: dict[str, Any]) -> list[str]:
-    out = ["type", row["type"], "data", chain.canonical(row["data"]), "actor", row["actor"],
-           "at", str(row["at"])]
+    out = [
+        "type",
+        row["type"],
+        "data",
+        chain.canonical(row["data"]),
+        "actor",
+        row["actor"],
+        "at",
+        str(row["at"]),
+    ]
     if row["cid"] is not None:
         out += ["cid", row["cid"]]
     return [*out, "prev", row["prev"], "hash", row["hash"]]
 
 
 def _event(entry_id: str, f: dict[str, str]) -> dict[str, Any]:
-    return {"seq": int(entry_id.split("-", 1)[0]), "type": f["type"], "data": json.loads(f["data"]),
-            "actor": f["actor"], "at": int(f["at"]), "cid": f.get("cid"), "prev": f["prev"],
-            "hash": f["hash"]}
+    return {
+        "seq": int(entry_id.split("-", 1)[0]),
+        "type": f["type"],
+        "data": json.loads(f["data"]),
+        "actor": f["actor"],
+        "at": int(f["at"]),
+        "cid": f.get("cid"),
+        "prev": f["prev"],
+        "hash": f["hash"],
+    }
 
 
 class RedisStore(Store):
     block_ms = 2000  # how long one XREAD waits: short enough to notice a dead link soon
 
-    def __init__(self, url: str = "redis://127.0.0.1:6379/0", prefix: str = DEFAULT_PREFIX,
-                 timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str = "redis://127.0.0.1:6379/0", prefix: str = DEFAULT_PREFIX, timeout: float = 5.0
+    ) -> None:
         self.url, self.prefix, self.timeout = url, prefix, timeout
         self.epoch = ""
         self._r: aioredis.Redis | None = None
         self.k_log, self.k_epoch, self.k_head, self.k_ids, self.k_secrets = (
-            prefix + name for name in ("log", "epoch", "head", "ids", "secrets"))
+            prefix + name for name in ("log", "epoch", "head", "ids", "secrets")
+        )
 
     @classmethod
     def from_url(cls, url: str) -> RedisStore:
@@ -119,9 +136,13 @@ class RedisStore(Store):
         # One quick retry covers a pooled connection that died with a restarted Redis; more
         # would only delay the refusal the hub owes a judge while Redis is really down.
         self._r = aioredis.Redis.from_url(
-            self.url, decode_responses=True, socket_timeout=self.timeout + self.block_ms / 1000,
-            socket_connect_timeout=self.timeout, health_check_interval=30,
-            retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1))
+            self.url,
+            decode_responses=True,
+            socket_timeout=self.timeout + self.block_ms / 1000,
+            socket_connect_timeout=self.timeout,
+            health_check_interval=30,
+            retry=Retry(ExponentialBackoff(cap=0.1, base=0.02), 1),
+        )
         self._append = self._r.register_script(APPEND_LUA)
         self._adopt = self._r.register_script(ADOPT_EPOCH_LUA)
         try:
@@ -133,8 +154,11 @@ class RedisStore(Store):
             self.epoch = epoch or ""
         except RedisError as exc:
             await self.close()
-            how = ("cannot be reached" if isinstance(exc, RedisConnectionError | RedisTimeoutError)
-                   else "refused")
+            how = (
+                "cannot be reached"
+                if isinstance(exc, RedisConnectionError | RedisTimeoutError)
+                else "refused"
+            )
             raise StoreUnavailable(f"Redis at {self._where()} {how}: {exc}") from exc
 
     def _where(self) -> str:
@@ -153,16 +177,15 @@ class RedisStore(Store):
             raise StoreUnavailable(str(exc)) from exc
         return (int(seq), hash_) if seq else (0, chain.genesis(self.epoch))
 
-    async def _write(self, expected: tuple[int, str], rows: Sequence[dict[str, Any]],
-                     idem: tuple[str, str] | None) -> None:
-        argv: list[str] = [str(expected[0]), expected[1], idem[0] if idem else "",
-                           idem[1] if idem else ""]
+    async def _write(
+        self, expected: tuple[int, str], rows: Sequence[dict[str, Any]], idem: tuple[str, str] | None
+    ) -> None:
+        argv: list[str] = [str(expected[0]), expected[1], idem[0] if idem else "", idem[1] if idem else ""]
         for row in rows:
             fields = _fields(row)
             argv += [f"{row['seq']}-0", str(len(fields)), *fields]
         try:
-            status, value = await self._append(keys=[self.k_head, self.k_ids, self.k_log],
-                                               args=argv)
+            status, value = await self._append(keys=[self.k_head, self.k_ids, self.k_log], args=argv)
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         if status == "dup":
@@ -171,8 +194,9 @@ class RedisStore(Store):
         if status == "conflict":
             raise Conflict(int(value))
 
-    async def append(self, expected_seq: int, events: Sequence[NewEvent],
-                     idem: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    async def append(
+        self, expected_seq: int, events: Sequence[NewEvent], idem: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         # Chained from the head read here; the script refuses if the head moved meanwhile.
         seq, prev = await self.head()
         rows = chain_events(prev, seq + 1, events)
@@ -196,8 +220,7 @@ class RedisStore(Store):
         """Blocking reads from the last position: a new event arrives without polling."""
         while True:
             try:
-                reply = await self.r.xread({self.k_log: f"{since}-0"}, count=PAGE,
-                                           block=self.block_ms)
+                reply = await self.r.xread({self.k_log: f"{since}-0"}, count=PAGE, block=self.block_ms)
             except RedisError as exc:
                 raise StoreUnavailable(str(exc)) from exc
             batch = [_event(i, f) for _, entries in reply or [] for i, f in entries]
@@ -240,14 +263,14 @@ class RedisStore(Store):
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         pairs = {k: v.split(" ", 1) for k, v in ids.items()}
-        return LogDump(self.epoch, await self.read(0),
-                       {k: (int(s), d) for k, (s, d) in pairs.items()}, dict(secrets))
+        return LogDump(
+            self.epoch, await self.read(0), {k: (int(s), d) for k, (s, d) in pairs.items()}, dict(secrets)
+        )
 
     async def import_log(self, dump: LogDump) -> None:
         dump.check()
         try:
-            adopted = await self._adopt(keys=[self.k_head, self.k_epoch, self.k_log],
-                                        args=[dump.epoch])
+            adopted = await self._adopt(keys=[self.k_head, self.k_epoch, self.k_log], args=[dump.epoch])
         except RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         if not adopted:
@@ -255,13 +278,12 @@ class RedisStore(Store):
         self.epoch = dump.epoch
         head = (0, chain.genesis(self.epoch))
         for i in range(0, len(dump.events), PAGE):
-            rows = dump.events[i:i + PAGE]
+            rows = dump.events[i : i + PAGE]
             await self._write(head, rows, None)
             head = (rows[-1]["seq"], rows[-1]["hash"])
         try:
             if dump.ids:
-                await self.r.hset(self.k_ids, mapping={k: f"{s} {d}"
-                                                       for k, (s, d) in dump.ids.items()})
+                await self.r.hset(self.k_ids, mapping={k: f"{s} {d}" for k, (s, d) in dump.ids.items()})
             if dump.secrets:
                 await self.r.hset(self.k_secrets, mapping=dump.secrets)
         except RedisError as exc:

@@ -33,8 +33,16 @@ SYNC_MODES = ("full", "normal", "extra")
 
 def row_to_event(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
     seq, type_, data, actor, at, cid, prev, hash_ = row
-    return {"seq": seq, "type": type_, "data": json.loads(data), "actor": actor, "at": at,
-            "cid": cid, "prev": prev, "hash": hash_}
+    return {
+        "seq": seq,
+        "type": type_,
+        "data": json.loads(data),
+        "actor": actor,
+        "at": at,
+        "cid": cid,
+        "prev": prev,
+        "hash": hash_,
+    }
 
 
 class SQLiteStore(Store):
@@ -65,8 +73,12 @@ class SQLiteStore(Store):
     async def open(self) -> None:
         def connect() -> sqlite3.Connection:
             if self.readonly:
-                return sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True,
-                                       isolation_level=None, check_same_thread=False)
+                return sqlite3.connect(
+                    f"{self.path.resolve().as_uri()}?mode=ro",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                )
             if self.path.parent and not self.path.parent.exists():
                 self.path.parent.mkdir(parents=True)
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -80,7 +92,8 @@ class SQLiteStore(Store):
         loop = asyncio.get_running_loop()
         self._db = await loop.run_in_executor(self._pool, connect)
         self.epoch = await self._run(
-            lambda db: db.execute("SELECT value FROM meta WHERE name='epoch'").fetchone()[0])
+            lambda db: db.execute("SELECT value FROM meta WHERE name='epoch'").fetchone()[0]
+        )
 
     async def close(self) -> None:
         if self._db is not None:
@@ -97,14 +110,14 @@ class SQLiteStore(Store):
     async def head(self) -> tuple[int, str]:
         return await self._run(self._head)
 
-    async def append(self, expected_seq: int, events: Sequence[NewEvent],
-                     idem: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    async def append(
+        self, expected_seq: int, events: Sequence[NewEvent], idem: tuple[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         def write(db: sqlite3.Connection) -> list[dict[str, Any]]:
             db.execute("BEGIN IMMEDIATE")
             try:
                 if idem:
-                    seen = db.execute("SELECT seq, digest FROM ids WHERE key=?",
-                                      (idem[0],)).fetchone()
+                    seen = db.execute("SELECT seq, digest FROM ids WHERE key=?", (idem[0],)).fetchone()
                     if seen:
                         raise Duplicate(seen[0], seen[1])
                 seq, prev = self._head(db)
@@ -113,8 +126,20 @@ class SQLiteStore(Store):
                 rows = chain_events(prev, seq + 1, events)
                 db.executemany(
                     "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                    [(r["seq"], r["type"], chain.canonical(r["data"]), r["actor"], r["at"],
-                      r["cid"], r["prev"], r["hash"]) for r in rows])
+                    [
+                        (
+                            r["seq"],
+                            r["type"],
+                            chain.canonical(r["data"]),
+                            r["actor"],
+                            r["at"],
+                            r["cid"],
+                            r["prev"],
+                            r["hash"],
+                        )
+                        for r in rows
+                    ],
+                )
                 if idem and rows:
                     db.execute("INSERT INTO ids VALUES (?,?,?)", (idem[0], rows[-1]["seq"], idem[1]))
                 db.execute("COMMIT")
@@ -127,13 +152,21 @@ class SQLiteStore(Store):
         return await self._run(write)
 
     async def read(self, since: int = 0) -> list[dict[str, Any]]:
-        return await self._run(lambda db: [row_to_event(r) for r in db.execute(
-            "SELECT seq, type, data, actor, at, cid, prev, hash FROM events WHERE seq > ?"
-            " ORDER BY seq", (since,))])
+        return await self._run(
+            lambda db: [
+                row_to_event(r)
+                for r in db.execute(
+                    "SELECT seq, type, data, actor, at, cid, prev, hash FROM events WHERE seq > ?"
+                    " ORDER BY seq",
+                    (since,),
+                )
+            ]
+        )
 
     async def lookup(self, key: str) -> tuple[int, str] | None:
         row = await self._run(
-            lambda db: db.execute("SELECT seq, digest FROM ids WHERE key=?", (key,)).fetchone())
+            lambda db: db.execute("SELECT seq, digest FROM ids WHERE key=?", (key,)).fetchone()
+        )
         return (row[0], row[1]) if row else None
 
     async def secret(self, name: str, make: str | None = None) -> str | None:
@@ -146,16 +179,23 @@ class SQLiteStore(Store):
         return await self._run(get)
 
     async def set_secret(self, name: str, value: str) -> None:
-        await self._run(lambda db: db.execute(
-            "INSERT INTO secrets VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
-            (name, value)))
+        await self._run(
+            lambda db: db.execute(
+                "INSERT INTO secrets VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                (name, value),
+            )
+        )
 
     async def export_log(self) -> LogDump:
         def dump(db: sqlite3.Connection) -> LogDump:
             db.execute("BEGIN")  # one consistent read of all four tables
             try:
-                events = [row_to_event(r) for r in db.execute(
-                    "SELECT seq, type, data, actor, at, cid, prev, hash FROM events ORDER BY seq")]
+                events = [
+                    row_to_event(r)
+                    for r in db.execute(
+                        "SELECT seq, type, data, actor, at, cid, prev, hash FROM events ORDER BY seq"
+                    )
+                ]
                 ids = {k: (s, d) for k, s, d in db.execute("SELECT key, seq, digest FROM ids")}
                 secrets = dict(db.execute("SELECT name, value FROM secrets").fetchall())
             finally:
@@ -173,13 +213,26 @@ class SQLiteStore(Store):
                 if db.execute("SELECT 1 FROM events LIMIT 1").fetchone():
                     raise ValueError("the destination log is not empty")
                 db.execute("UPDATE meta SET value=? WHERE name='epoch'", (dump.epoch,))
-                db.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", [
-                    (r["seq"], r["type"], chain.canonical(r["data"]), r["actor"], r["at"],
-                     r["cid"], r["prev"], r["hash"]) for r in dump.events])
-                db.executemany("INSERT INTO ids VALUES (?,?,?)",
-                               [(k, s, d) for k, (s, d) in dump.ids.items()])
-                db.executemany("INSERT OR REPLACE INTO secrets VALUES (?,?)",
-                               list(dump.secrets.items()))
+                db.executemany(
+                    "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            r["seq"],
+                            r["type"],
+                            chain.canonical(r["data"]),
+                            r["actor"],
+                            r["at"],
+                            r["cid"],
+                            r["prev"],
+                            r["hash"],
+                        )
+                        for r in dump.events
+                    ],
+                )
+                db.executemany(
+                    "INSERT INTO ids VALUES (?,?,?)", [(k, s, d) for k, (s, d) in dump.ids.items()]
+                )
+                db.executemany("INSERT OR REPLACE INTO secrets VALUES (?,?)", list(dump.secrets.items()))
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
