@@ -473,6 +473,32 @@ async function api(path, body) {
   return res.json();
 }
 
+// Results (成绩公示, 评分表, exports) are host-only: fetched with the token in the header, then
+// shown (a page to print) or saved (a file), so the token never appears in a URL.
+async function openResults(what) {
+  $("#results-menu").open = false;
+  const res = await fetch(`/results/${what}`, { headers: { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+  if (res.status === 401) {
+    signOut(t("bad_token"));
+    return;
+  }
+  if (!res.ok) {
+    toast(`${t("results_failed")} (${res.status})`, "err");
+    return;
+  }
+  const url = URL.createObjectURL(await res.blob());
+  if (what.startsWith("export.")) {
+    const name = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
+    const a = el("a", { href: url, download: name ? name[1] : what });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  } else {
+    window.open(url, "_blank");
+  }
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 function fillAuditCases() {
   const sel = $("#audit-case");
   sel.replaceChildren(el("option", { value: "" }, t("all_cases")), ...contest().cases.map((c) => el("option", { value: c.id }, `${c.id} · ${c.title}`)));
@@ -766,6 +792,7 @@ function boot() {
   }
   for (const b of $$("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
   for (const b of $$("[data-tab-open]")) b.addEventListener("click", () => showTab(b.dataset.tabOpen));
+  for (const b of $$("[data-results]")) b.addEventListener("click", () => openResults(`${b.dataset.results}${b.dataset.results.startsWith("export.") ? "" : `?lang=${getLang()}`}`));
   $("#audit-case").addEventListener("change", loadAudit);
   $("#audit-refresh").addEventListener("click", loadAudit);
   $("#fix-reason").addEventListener("input", updateFixOk);

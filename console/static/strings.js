@@ -4,6 +4,8 @@ export const DICT = {
   zh: {
     signin_title: "主持控台", signin_hint: "请输入主持人令牌（只需输入一次，保存在本浏览器中）。",
     signin_go: "进入控台", audit: "审计日志", cards: "评委卡", signout: "退出",
+    results: "成绩", r_publication: "成绩公示（打印）", r_sheets: "评分表（签字）", r_xlsx: "导出 Excel",
+    r_csv: "导出 CSV（zip）", r_json: "导出 JSON（可核验）", results_failed: "成绩导出失败",
     t_start: "开始计时", t_pause: "暂停", t_resume: "继续", t_add: "+30 秒", t_reset: "重置",
     a_open: "开放评分", a_close: "截止评分", a_reveal: "揭晓",
     tab_scores: "当前评分", tab_boards: "排名", tab_screen: "大屏", tab_fix: "更正", tab_audit: "审计",
@@ -66,6 +68,9 @@ export const DICT = {
   en: {
     signin_title: "Host console", signin_hint: "Enter the host token (once; this browser keeps it).",
     signin_go: "Open console", audit: "Audit log", cards: "Judge cards", signout: "Sign out",
+    results: "Results", r_publication: "Published results (print)", r_sheets: "Score sheets (sign)",
+    r_xlsx: "Export Excel", r_csv: "Export CSV (zip)", r_json: "Export JSON (verifiable)",
+    results_failed: "Results export failed",
     t_start: "Start timer", t_pause: "Pause", t_resume: "Resume", t_add: "+30 s", t_reset: "Reset",
     a_open: "Open scoring", a_close: "Close scoring", a_reveal: "Reveal",
     tab_scores: "Scores", tab_boards: "Rankings", tab_screen: "Big screen", tab_fix: "Corrections", tab_audit: "Audit",
