@@ -32,8 +32,9 @@ async def play_one_case(server: LiveServer, tokens: dict[str, Any]) -> None:
         await host.command("reveal")
 
 
-def test_results_menu_prints_and_exports(browser: Any, server: LiveServer, tokens: dict[str, Any],
-                                         tmp_path: Path, shots: Path) -> None:
+def test_results_menu_prints_and_exports(
+    browser: Any, server: LiveServer, tokens: dict[str, Any], tmp_path: Path, shots: Path
+) -> None:
     # Playwright's sync API holds this thread's event loop: play the case from another thread.
     worker = threading.Thread(target=lambda: asyncio.run(play_one_case(server, tokens)))
     worker.start()
