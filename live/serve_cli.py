@@ -97,11 +97,38 @@ def run_server(
     uvicorn.run(app, host=host, port=port, log_level=log_level, **uvicorn_options())
 
 
+def lan_address() -> str:
+    """This machine's address on the venue network (no packet is sent: a UDP connect only
+    picks the outgoing interface)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.254.254.254", 1))
+            return str(s.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def serve_banner(store: str, host: str, port: int) -> str:
+    """Where to point each screen; tokens are not printed (a terminal is often a log file)."""
+    shown = lan_address() if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown}:{port}"
+    return "\n".join(
+        [
+            f"live serve: store {store}",
+            f"  host console : {base}/console   (host token: live tokens --store {store})",
+            f"  big screen   : {base}/display",
+            f"  audience     : {base}/live",
+            f"  judge pads   : {base}/pad   (judge cards: print them from the console)",
+        ]
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from live.hub import ContestMismatch
     from live.store import StoreUnavailable
 
     contest = load_contest(args.contest) if args.contest else None
+    print(serve_banner(args.store, args.host, args.port), flush=True)
     try:
         run_server(contest, args.store, args.host, args.port, args.allow_origin, args.workers)
     except (ContestMismatch, StoreUnavailable) as exc:
