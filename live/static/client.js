@@ -7,7 +7,7 @@ const BACKOFF_CAP_MS = 10000;
 const FINAL_CLOSE_CODES = new Set([4401, 4403]); // a wrong token will not get better by retrying
 
 export class LiveClient extends EventTarget {
-  constructor({ role, token = null, url = null, outboxKey = null, staleAfterMs = 4000 }) {
+  constructor({ role, token = null, url = null, outboxKey = null }) {
     super();
     this.role = role;
     this.token = token;
@@ -18,8 +18,7 @@ export class LiveClient extends EventTarget {
     this.welcome = null;
     this.serverOffset = 0; // serverTime - Date.now()
     this.status = "connecting";
-    this.lastFrameAt = 0;
-    this.staleAfterMs = staleAfterMs;
+    this.lastFrameAt = 0; // pages watch it to notice a silent link
     this.attempt = 0;
     this.ws = null;
     this.stopped = false;
@@ -229,10 +228,6 @@ export class LiveClient extends EventTarget {
     if (frame.type === "error" && frame.code === "store_unavailable") return; // retry later
     this.outbox = items.filter((f) => f.id !== frame.id);
     this.dispatchEvent(new CustomEvent("delivered", { detail: { item, answer: frame } }));
-  }
-
-  isStale() {
-    return this.status !== "online" || Date.now() - this.lastFrameAt > 60000;
   }
 }
 
