@@ -31,6 +31,20 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 SYNC_MODES = ("full", "normal", "extra")
 
 
+def event_row(event: dict[str, Any]) -> tuple[Any, ...]:
+    """A stored event as a row of the events table (the inverse of ``row_to_event``)."""
+    return (
+        event["seq"],
+        event["type"],
+        chain.canonical(event["data"]),
+        event["actor"],
+        event["at"],
+        event["cid"],
+        event["prev"],
+        event["hash"],
+    )
+
+
 def row_to_event(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
     seq, type_, data, actor, at, cid, prev, hash_ = row
     return {
@@ -126,19 +140,7 @@ class SQLiteStore(Store):
                 rows = chain_events(prev, seq + 1, events)
                 db.executemany(
                     "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            r["seq"],
-                            r["type"],
-                            chain.canonical(r["data"]),
-                            r["actor"],
-                            r["at"],
-                            r["cid"],
-                            r["prev"],
-                            r["hash"],
-                        )
-                        for r in rows
-                    ],
+                    [event_row(r) for r in rows],
                 )
                 if idem and rows:
                     db.execute("INSERT INTO ids VALUES (?,?,?)", (idem[0], rows[-1]["seq"], idem[1]))
@@ -215,19 +217,7 @@ class SQLiteStore(Store):
                 db.execute("UPDATE meta SET value=? WHERE name='epoch'", (dump.epoch,))
                 db.executemany(
                     "INSERT INTO events VALUES (?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            r["seq"],
-                            r["type"],
-                            chain.canonical(r["data"]),
-                            r["actor"],
-                            r["at"],
-                            r["cid"],
-                            r["prev"],
-                            r["hash"],
-                        )
-                        for r in dump.events
-                    ],
+                    [event_row(r) for r in dump.events],
                 )
                 db.executemany(
                     "INSERT INTO ids VALUES (?,?,?)", [(k, s, d) for k, (s, d) in dump.ids.items()]
