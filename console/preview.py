@@ -9,7 +9,7 @@ from typing import Any
 from live.contest import Contest
 from live.final import Command, FinalState, apply, case_aggregate, decide
 from live.scoring import RuleError
-from live.views import _aggregate_json, board_section
+from live.views import aggregate_json, board_section
 
 
 def _groups_touched(
@@ -30,7 +30,7 @@ def _groups_touched(
 
 def _would_be(contest: Contest, state: FinalState, case: str) -> dict[str, Any]:
     try:
-        return _aggregate_json(case_aggregate(contest, state.cases[case]))
+        return aggregate_json(case_aggregate(contest, state.cases[case]))
     except RuleError as exc:
         return {"error": exc.code, "message": exc.message}
 

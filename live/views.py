@@ -103,7 +103,7 @@ def progress_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     }
 
 
-def _aggregate_json(agg: Aggregate) -> dict[str, Any]:
+def aggregate_json(agg: Aggregate) -> dict[str, Any]:
     return {
         "totals": [{"judge": j, "total": plain(t)} for j, t in agg.totals],
         "dropped_high": list(agg.dropped_high),
@@ -125,7 +125,7 @@ def result_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     return {
         "case": case,
         "group": group,
-        **_aggregate_json(result),
+        **aggregate_json(result),
         "rank": placing.rank,
         "prize": placing.prize,
         "tied": placing.tied,
@@ -263,7 +263,7 @@ def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     }
     would_be: dict[str, Any]
     try:
-        would_be = _aggregate_json(case_aggregate(contest, cs))
+        would_be = aggregate_json(case_aggregate(contest, cs))
     except RuleError as exc:
         would_be = {"error": exc.code, "message": exc.message}
     return {"case": state.current, "entries": entries, "would_be": would_be}
