@@ -56,6 +56,7 @@ def contest_section(contest: Contest) -> dict[str, Any]:
             for c in contest.cases
         ],
         "present_seconds": contest.timing.present_seconds,
+        "comment_seconds": contest.timing.comment_seconds,
     }
 
 

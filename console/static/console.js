@@ -254,7 +254,12 @@ function renderTimer() {
     resume: none || (running ? t("why_running") : timerFresh() ? t("why_use_start") : null),
     add: none,
     reset: none,
+    comment: none || (running ? t("why_running") : null),
   };
+  const commentSeconds = contest().comment_seconds || 0;
+  const cb = $("#comment-timer");
+  cb.hidden = !commentSeconds;
+  cb.textContent = t("t_comment", { time: formatClock(commentSeconds * 1000) });
   for (const b of $$("[data-timer]")) {
     const r = reasons[b.dataset.timer];
     b.disabled = Boolean(r);
@@ -779,6 +784,13 @@ function boot() {
   for (const b of $$("[data-timer]")) {
     b.addEventListener("click", () => {
       const op = b.dataset.timer;
+      if (op === "comment") {
+        // The guest reviewers' comments (点评) get their own countdown: reset to it, then start.
+        const seconds = contest().comment_seconds;
+        guarded("timer", { op: "reset", seconds }, t("confirm_comment", { time: formatClock(seconds * 1000) }))
+          .then((ok) => ok && send("timer", { op: "start" }));
+        return;
+      }
       const args = op === "add" ? { op, seconds: 30 } : { op };
       guarded("timer", args, op === "reset" ? t("confirm_reset") : null);
     });
