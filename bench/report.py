@@ -508,10 +508,15 @@ Where the targets are missed, and why (see Targets for this run's figures):
 * **Time ratios at {top}.** On this shared machine the time to the last receive moves by tens
   of percent between runs for every server (Node `ws` itself spans about 130–200 ms over the
   runs made while writing this); CPU per delivery is the steadier figure.
-* **Garbage collection while phones connect.** Python's full collections walk every live
-  object, and each connection holds a few hundred; while {top} sockets connect the hub runs a
-  dozen of them, the longest several hundred ms (GC column). Nothing is lost (frames wait), but
-  a join burst during a reveal would delay it by that much. Left for a follow-up: the usual
-  remedies are `gc.freeze()` after start and after bursts of joins, or fewer objects per
-  connection.
+* **Garbage collection while phones connect, and sometimes during a case.** Python's full
+  collections walk every live object, and each connection holds a few hundred; while {top}
+  sockets connect the hub runs several of them, the longest several hundred ms (GC column).
+  Nothing is lost (frames wait), but a collection that lands during a case stops the hub for
+  as long: in one later run of `bench/run.sh --only s2` (18:52 UTC, quiet machine) a full
+  collection of 888 ms fell during the 10,000-phone cases and put five judges' acks at
+  820–1,003 ms (p99 1,003 ms), where the other runs had none. A tried remedy, `gc.freeze()`
+  once a wave of joins settles (and unfreeze after many leaves), halved the longest pause while
+  connecting (329–411 ms against 697–720 ms, two runs each) but did not improve the ack tail in
+  those runs (top acks 24–156 ms against 9–22 ms), so it was not kept. Left for a follow-up:
+  fewer objects per connection, or a collection scheduled between cases.
 """
