@@ -214,9 +214,10 @@ async function mustAck(actor, action, args) {
 
 // One case: stage, open, 15 judges score within `spread` ms, close. Reveal is its own op so
 // that the orchestrator can read the server's CPU time around the fan-out alone.
-async function runCase({ case: caseId, spread = 1000, timeout = 30000 }) {
+async function runCase({ case: caseId, spread = 1000, present = 2000, timeout = 30000 }) {
   const { host, display, judges } = actors;
   await mustAck(host, "stage", { case: caseId });
+  await sleep(present); // the presentation (minutes in a hall; a moment here)
   await mustAck(host, "open", {});
   const sent = new Map(); const seen = new Map();
   let allSeen = null;

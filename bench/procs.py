@@ -132,7 +132,8 @@ BEFORE = "5e5da16~1"  # the hub before the fan-out change, measured beside it in
 
 
 def checkout_before(out: Path) -> tuple[Path, str] | None:
-    """The ``live`` package as it was at BEFORE, extracted with git archive; None without git."""
+    """The hub's packages as they were at BEFORE (the UI surfaces too: the hub imports them),
+    extracted with git archive; None without git."""
     dest = out / "before"
     dest.mkdir()
     try:
@@ -140,7 +141,10 @@ def checkout_before(out: Path) -> tuple[Path, str] | None:
             ["git", "rev-parse", "--short", BEFORE], cwd=ROOT, check=True, capture_output=True, text=True
         ).stdout.strip()
         tar = subprocess.run(
-            ["git", "archive", BEFORE, "live"], cwd=ROOT, check=True, capture_output=True
+            ["git", "archive", BEFORE, "live", "judge_pad", "display", "console"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=tar, check=True)
     except (OSError, subprocess.CalledProcessError):

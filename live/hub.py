@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import struct
@@ -33,6 +34,7 @@ log = logging.getLogger("live.hub")
 
 QUEUE_LIMIT = 256  # frames a client may fall behind before it is dropped to resync
 WRITE_CAP = 512 * 1024  # bytes buffered for a client written to directly before it is dropped
+STAGE_GC_DELAY = 1.0  # s after a case goes on stage: the screens are served first
 FANOUT_CHUNK = 64  # audience writes per event-loop turn: judges' frames are served in between
 
 
@@ -362,6 +364,18 @@ class Hub:
             return
         self.state = state
         self.publish(self._recompute())
+        if any(row["type"] == "staged" for row in rows):
+            self._collect_soon()
+
+    def _collect_soon(self) -> None:
+        """A full garbage collection while a presenter walks on, not while judges score.
+
+        With thousands of connections a full collection stops the hub for most of a second;
+        left to itself Python may run one in the middle of scoring (an ack late by that much).
+        Collecting just after a case goes on stage, once the screens have it, resets the
+        collector's count, so the scoring minutes that follow rarely need another."""
+        with contextlib.suppress(RuntimeError):  # no running loop: a synchronous caller
+            asyncio.get_running_loop().call_later(STAGE_GC_DELAY, gc.collect)
 
     async def catch_up(self) -> None:
         self.ingest(await self.store.read(self.seq))
