@@ -58,13 +58,23 @@ EVENT_NAMES = {
     "reveal_undone": "撤销亮分",
     "reopened": "重新评分",
     "judge_absent": "评委缺席",
+    "judge_present": "评委恢复出席",
     "moved": "调整顺序",
     "skipped": "跳过",
     "tie_resolved": "裁定并列",
     "screen": "大屏切换",
     "award_step": "颁奖",
 }
-CORRECTIONS = ("voided", "reopened", "judge_absent", "skipped", "moved", "tie_resolved", "reveal_undone")
+CORRECTIONS = (
+    "voided",
+    "reopened",
+    "judge_absent",
+    "judge_present",
+    "skipped",
+    "moved",
+    "tie_resolved",
+    "reveal_undone",
+)
 CASE_STATUS = {
     "waiting": "待展示",
     "on_stage": "展示中",

@@ -37,6 +37,7 @@ HOST_ACTIONS = (
     "reopen",
     "void",
     "absent",
+    "present",
     "move",
     "skip",
     "resolve_tie",
@@ -368,6 +369,15 @@ def _absent(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> lis
     return events
 
 
+def _present(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
+    """A judge marked absent is back: they are expected (and may score) again from now on."""
+    reason = _reason(args)
+    judge = _judge_arg(contest, args.get("judge"))
+    if judge not in state.absent:
+        raise _fail("not_absent", f"{judge} is not marked absent")
+    return [{"type": "judge_present", "data": {"judge": judge, "reason": reason}}]
+
+
 def _move(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
     if not contest.has_case(args.get("case")):
         raise _fail("unknown_case", f"unknown case {args.get('case')!r}")
@@ -462,6 +472,7 @@ _HOST = {
     "reopen": _reopen,
     "void": _void,
     "absent": _absent,
+    "present": _present,
     "move": _move,
     "skip": _skip,
     "resolve_tie": _resolve_tie,
@@ -541,6 +552,8 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
         )
     if kind == "judge_absent":
         return replace(state, absent={**state.absent, data["judge"]: data["reason"]})
+    if kind == "judge_present":
+        return replace(state, absent={j: r for j, r in state.absent.items() if j != data["judge"]})
     if kind == "moved":
         order = [c for c in state.order if c != data["case"]]
         after = data["after"]

@@ -366,6 +366,15 @@ TRANSITIONS: list[tuple[str, Setup, str, str, dict[str, Any], list[str], Check]]
         ),
     ),
     (
+        "present",
+        s_j2_absent,
+        "host",
+        "present",
+        {"judge": "j2", "reason": "back"},
+        ["judge_present"],
+        lambda f: not f.state.absent and "j2" in expected_judges(f.contest, f.state, "c1"),
+    ),
+    (
         "move-to-front",
         s_fresh,
         "host",
@@ -768,6 +777,7 @@ REFUSALS: list[tuple[str, Setup, str, str, Any, str]] = [
     ("absent-no-reason", s_open, "host", "absent", {"judge": "j2"}, "reason_required"),
     ("absent-unknown-judge", s_open, "host", "absent", {"judge": "j9", "reason": "x"}, "unknown_judge"),
     ("absent-twice", s_j2_absent, "host", "absent", {"judge": "j2", "reason": "x"}, "already_absent"),
+    ("present-not-absent", s_open, "host", "present", {"judge": "j2", "reason": "x"}, "not_absent"),
     # move
     ("move-unknown-case", s_fresh, "host", "move", {"case": "c9", "after": None}, "unknown_case"),
     ("move-unknown-after", s_fresh, "host", "move", {"case": "c1", "after": "c9"}, "unknown_case"),
@@ -1170,3 +1180,18 @@ def test_undo_reveal_is_refused_while_another_case_is_being_scored() -> None:
     s_revealed_then_c2_staged(f)
     f.host("open")
     assert f.refused("host", "undo_reveal", reason="late") == "case_in_progress"
+
+
+def test_a_judge_marked_absent_can_be_marked_present_again() -> None:
+    f = Final()
+    s_open(f)
+    f.host("absent", judge="j2", reason="called away")
+    assert f.refused("j2", "score", case="c1", **crit("5", "10")) == "judge_absent"
+    events = f.host("present", judge="j2", reason="back in the hall")
+    assert [e["type"] for e in events] == ["judge_present"]
+    assert "j2" not in f.state.absent
+    f.score("j2", "c1", "5", "10")
+    assert "j2" in f.state.cases["c1"].scores
+    assert f.refused("host", "present", judge="j2", reason="again") == "not_absent"
+    assert f.refused("host", "present", judge="j2") == "reason_required"
+    assert f.refused("host", "present", judge="nobody", reason="x") == "unknown_judge"

@@ -402,6 +402,7 @@ function renderFix() {
     ["reopen", !cur ? t("why_no_case") : st !== "closed" ? t("why_reopen") : null],
     ["void", !cur ? t("why_no_case") : st === "revealed" ? t("why_undo_first") : !scored.length ? t("why_no_scores") : null],
     ["absent", null],
+    ["present", Object.keys((S.corrections && S.corrections.absent) || {}).length ? null : t("why_no_absent")],
     ["skip", null],
     ["move", null],
     ["resolve_tie", anyTie ? null : t("why_no_tie")],
@@ -431,6 +432,7 @@ function renderJudges() {
     const acts = [];
     if (j.submitted && st !== "revealed") acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("void", { judge: j.id }) } }, t("b_void")));
     if (!j.absent) acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("absent", { judge: j.id }) } }, t("b_absent")));
+    else acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("present", { judge: j.id }) } }, t("b_present")));
     return el("div", { class: `judge ${j.online ? "online" : "offline"}`, dataset: { judge: j.id } },
       el("div", { class: "jline" }, el("span", { class: "dot", title: t(j.online ? "online" : "offline") }), el("strong", {}, j.name),
         ...badges, el("span", { class: "battery" }, battery)),
@@ -587,6 +589,8 @@ function openFix(kind, preset) {
     fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => scored.includes(j.id)).map((j) => [j.id, `${j.name} (${S.scores.entries[j.id].total})`]), preset.judge)));
   } else if (kind === "absent") {
     fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => !(S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
+  } else if (kind === "present") {
+    fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => (S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
   } else if (kind === "skip") {
     const ok = S.run.order.filter((c) => ["waiting", "on_stage"].includes(statusOf(c)));
     fields.push(el("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case || cur)));
@@ -624,7 +628,7 @@ function fixCommand() {
   const reason = $("#fix-reason").value.trim();
   const v = (id) => ($(`#${id}`) ? $(`#${id}`).value : undefined);
   const args = { reason };
-  if (kind === "void" || kind === "absent") args.judge = v("fix-judge");
+  if (kind === "void" || kind === "absent" || kind === "present") args.judge = v("fix-judge");
   if (kind === "skip") args.case = v("fix-case");
   if (kind === "move") {
     args.case = v("fix-case");
