@@ -524,7 +524,11 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
     if kind == "timer":
         return replace(state, timer=_timer_event(contest, state.timer, data, at))
     if kind in ("opened", "reopened"):
-        return _with_case(state, data["case"], status="scoring")
+        state = _with_case(state, data["case"], status="scoring")
+        if kind == "opened" and state.timer.running_since is not None:
+            # Opening scoring ends the presentation: its countdown stops where it stood.
+            state = replace(state, timer=_timer_event(contest, state.timer, {"op": "pause"}, at))
+        return state
     if kind == "closed":
         return _with_case(state, data["case"], status="closed")
     if kind == "scored":

@@ -1195,3 +1195,13 @@ def test_a_judge_marked_absent_can_be_marked_present_again() -> None:
     assert f.refused("host", "present", judge="j2", reason="again") == "not_absent"
     assert f.refused("host", "present", judge="j2") == "reason_required"
     assert f.refused("host", "present", judge="nobody", reason="x") == "unknown_judge"
+
+
+def test_opening_scoring_stops_the_presentation_countdown() -> None:
+    f = Final()
+    s_staged(f)
+    f.host("timer", op="start")
+    f.tick(120_000)
+    f.host("open")
+    assert f.state.timer.running_since is None
+    assert f.state.timer.elapsed_ms == 120_000
