@@ -107,7 +107,9 @@ class HubClient:
                     self.on_frame(frame)
                 fid = frame.get("id")
                 if frame.get("type") in ("ack", "error") and fid in self._pending:
-                    self._pending.pop(fid).set_result(frame)
+                    waiter = self._pending.pop(fid)
+                    if not waiter.done():  # a request that timed out: its answer came late
+                        waiter.set_result(frame)
                 async with self._changed:
                     self._changed.notify_all()
         except ConnectionClosed:
@@ -126,8 +128,11 @@ class HubClient:
         frame.setdefault("id", self.new_id())
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[frame["id"]] = fut
-        await self.ws.send(json.dumps(frame))
-        answer = await asyncio.wait_for(fut, timeout)
+        try:
+            await self.ws.send(json.dumps(frame))
+            answer = await asyncio.wait_for(fut, timeout)
+        finally:
+            self._pending.pop(frame["id"], None)
         if answer["type"] == "error":
             raise Refused(answer)
         return answer

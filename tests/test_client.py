@@ -344,6 +344,20 @@ async def test_a_request_the_hub_does_not_answer_by_id_times_out(srv: LiveServer
     assert c.ws.state is State.OPEN
 
 
+async def test_an_answer_after_the_request_timed_out_leaves_the_client_working(
+    server: LiveServer, clients: Clients
+) -> None:
+    # The ack of a request that already timed out arrives late: the client must go on reading.
+    host = await clients.open("host")
+    with pytest.raises(TimeoutError):
+        await host.request({"type": "command", "action": "stage", "args": {"case": "a1"}}, timeout=0)
+    # the late ack and then the patch were both read
+    await host.wait_for(lambda state: state["run"]["current"] == "a1", 5)
+    ack = await host.command("open")
+    assert ack["type"] == "ack"
+    assert not host._pending  # nothing left behind by the timed-out request
+
+
 async def test_a_frame_answered_by_a_close_fails_the_request(server: LiveServer, clients: Clients) -> None:
     judge = await clients.open("judge", "j1")
     with pytest.raises(ConnectionError, match="closed before the answer"):
