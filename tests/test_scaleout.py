@@ -311,6 +311,12 @@ async def test_redis_restart_loses_no_acked_score_and_hubs_recover(tmp_path: Pat
             finally:
                 for client in (host, *pads.values()):
                     await client.close()
+            # The hub logs this right after the catch-up that delivered the patches above, so
+            # under load the line may reach the file a moment after a client saw the patch.
+            for _ in range(50):
+                if "log follower is back" in b.log_text():
+                    break
+                await asyncio.sleep(0.1)
             assert "log follower is back" in b.log_text()
     finally:
         redis.stop()
