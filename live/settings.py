@@ -186,7 +186,8 @@ def markdown_table() -> str:
     for s in SETTINGS:
         flag = f"`{s.flag}`" if s.flag else "—"
         env = f"`{s.env}`" if s.env else "—"
-        rows.append(f"| `{s.name}` | {flag} | {env} | `{shown(s.default)}` | {s.help} |")
+        default = "—" if s.default in (None, ()) else f"`{shown(s.default)}`"
+        rows.append(f"| `{s.name}` | {flag} | {env} | {default} | {s.help} |")
     return "\n".join(rows) + "\n"
 
 
