@@ -59,7 +59,7 @@ def test_serve_options_default_to_the_settings_and_their_variables(monkeypatch: 
             monkeypatch.delenv(s.env, raising=False)
     args = build_parser().parse_args(["serve"])
     assert (args.store, args.contest, args.host, args.port) == (
-        "sqlite:///live-final.db",
+        settings.STORE.default,
         None,
         "0.0.0.0",
         8000,

@@ -41,13 +41,18 @@ def serve_banner(store: str, host: str, port: int) -> str:
 def cmd_serve(args: argparse.Namespace) -> int:
     from live.hub import ContestMismatch
     from live.server import NotShared, run_server
-    from live.store import StoreUnavailable
+    from live.store import StoreUnavailable, open_store
 
     contest = load_contest(args.contest) if args.contest else None
+    try:
+        open_store(args.store)  # an unknown URL is one line, before anything starts
+    except ValueError as exc:
+        print(f"live serve: {exc}", file=sys.stderr)
+        return 1
     print(serve_banner(args.store, args.host, args.port), flush=True)
     try:
         run_server(contest, args.store, args.host, args.port, args.allow_origin, args.workers, args.log_level)
-    except (ContestMismatch, StoreUnavailable, NotShared, ValueError) as exc:
+    except (ContestMismatch, StoreUnavailable, NotShared) as exc:
         print(f"live serve: {exc}", file=sys.stderr)
         return 1
     return 0
