@@ -8,8 +8,8 @@ import os
 import sys
 import time
 
-from live.contest import load_contest
-from live.serve_cli import run_server
+from live.contest_file import load_contest
+from live.server import run_server
 
 _log = open(os.environ["LIVE_BENCH_GC"], "a", buffering=1)  # noqa: SIM115 - open for the process's life
 _start = [0.0]

@@ -287,7 +287,7 @@ def durable(out: Path, seconds: float, log: Any) -> dict[str, Any]:
 async def _submit_loop(store_url: str, k: int, seconds: float) -> list[float]:
     import asyncio
 
-    from live.contest import load_contest
+    from live.contest_file import load_contest
     from live.hub import Hub
     from live.store import open_store
 

@@ -1,4 +1,4 @@
-"""Case and judge lists from spreadsheets (``cases: cases.xlsx``), and ``live init`` templates.
+"""Case and judge lists from spreadsheets (``cases: cases.xlsx``).
 
 Organisers keep these lists in Excel: a contest file may name an .xlsx or .csv file (optionally
 ``file.xlsx#Sheet``) instead of a list. Rows are read into the plain lists the contest file would
@@ -7,16 +7,15 @@ hold, so the log stores the rows themselves, and every problem names file, sheet
 
 from __future__ import annotations
 
-import argparse
 import csv
 import re
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from live.contest import Contest, ContestError, Problem, parse_contest
+from live.spreadsheet import cell_text, column_letter
 
 # Column headers, Chinese or English (compared without spaces, case-insensitively).
 CASE_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -78,27 +77,6 @@ class Imported:
         label, rows = self.origins[kind]
         index = int(ref.group(1))
         return f"{label} row {rows[index].row}" if index < len(rows) else ref.group(0)
-
-
-def column_letter(index: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def cell_text(value: Any) -> str:
-    """A cell as text: 3.0 from Excel is "3", not "3.0"; dates keep their ISO form."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _norm(header: str) -> str:
@@ -319,106 +297,3 @@ def parse_with_tables(data: Any, path: Path) -> Contest:
     if imported.problems:
         raise ContestError(imported.problems, str(path))
     return contest
-
-
-# --- live init: a ready-to-edit contest file and template spreadsheets ---
-
-CASES_TEMPLATE = (
-    ("序号", "组别", "案例名称", "申报单位", "展示人", "编号（可不填）"),
-    [
-        (1, "发展提质组", "示例案例：某项工作创新做法", "示例单位一", "张三", None),
-        (2, "发展提质组", "示例案例：另一项工作创新", "示例单位二", "李四", None),
-        (3, "正风增效组", "示例案例：作风建设新机制", "示例单位三", "王五", None),
-        (4, "正风增效组", "示例案例：服务提质增效", "示例单位四", "赵六", None),
-    ],
-)
-JUDGES_TEMPLATE = (
-    ("序号", "评委", "单位", "编号（可不填）"),
-    [(i, f"评委{n}", f"评审单位{i}", None) for i, n in enumerate("一二三四五", 1)],
-)
-CONTEST_TEMPLATE = """\
-# 现场决赛配置文件：修改后运行 `live check contest.yaml` 检查。
-# The contest file: edit it, then run `live check contest.yaml`.
-title: 2025年工作创新大赛现场决赛
-theme: 创新赋能提质效
-rubric:
-  - {key: innovation, name: 创新性, max: 30, step: 0.5}
-  - {key: impact, name: 实效性, max: 30, step: 0.5}
-  - {key: value, name: 推广价值, max: 20, step: 0.5}
-  - {key: delivery, name: 展示效果, max: 20, step: 0.5}
-aggregation: {method: trimmed_mean, drop: 1, decimals: 2}   # 去掉一个最高分和一个最低分后取平均
-tie_break: [unrounded, "criterion:innovation"]
-timing: {present_seconds: 300, comment_seconds: 180}
-groups:   # 案例表的“组别”列可填 key 或组名
-  - {key: dev, name: 发展提质组, prizes: {一等奖: 1, 二等奖: 1}}
-  - {key: conduct, name: 正风增效组, prizes: {一等奖: 1, 二等奖: 1}}
-# 列：序号、组别、案例名称、申报单位、展示人、编号（可不填：按组别+组内顺序生成，如 dev-01）
-cases: cases.xlsx
-# 列：序号、评委、单位、编号（可不填：j1, j2, …）；评委与案例同单位时自动回避
-judges: judges.xlsx
-recusals: []   # 例：[{judge: j1, case: dev-01}]
-"""
-
-
-def _write_template(path: Path, sheet: str, table: tuple[tuple[str, ...], list[tuple[Any, ...]]]) -> None:
-    import openpyxl
-    from openpyxl.styles import Font, PatternFill
-
-    book = openpyxl.Workbook()
-    ws = book.active
-    assert ws is not None
-    ws.title = sheet
-    headers, rows = table
-    ws.append(list(headers))
-    for row in rows:
-        ws.append(list(row))
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = fill
-    for c, header in enumerate(headers):
-        longest = max([display_width(header)] + [display_width(cell_text(r[c])) for r in rows])
-        ws.column_dimensions[column_letter(c)].width = min(60, longest + 4)
-    ws.freeze_panes = "A2"
-    book.save(path)
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: CJK characters are about two wide."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def init_dir(target: Path, force: bool = False) -> list[Path]:
-    """Write contest.yaml, cases.xlsx and judges.xlsx into ``target``; never overwrite unasked."""
-    files = [target / "contest.yaml", target / "cases.xlsx", target / "judges.xlsx"]
-    existing = [p for p in files if p.exists()]
-    if existing and not force:
-        raise FileExistsError(", ".join(str(p) for p in existing))
-    target.mkdir(parents=True, exist_ok=True)
-    files[0].write_text(CONTEST_TEMPLATE, encoding="utf-8")
-    _write_template(files[1], "案例", CASES_TEMPLATE)
-    _write_template(files[2], "评委", JUDGES_TEMPLATE)
-    return files
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    import sys
-
-    try:
-        files = init_dir(Path(args.dir), args.force)
-    except FileExistsError as exc:
-        print(f"live init: already there: {exc} (use --force to overwrite)", file=sys.stderr)
-        return 1
-    for path in files:
-        print(f"wrote {path}")
-    print(f"next: edit them, then `live check {files[0]}`")
-    return 0
-
-
-def add_init_command(sub: Any, func: Callable[[argparse.Namespace], int] = cmd_init) -> None:
-    p = sub.add_parser(
-        "init", help="write a ready-to-edit contest.yaml plus cases.xlsx and judges.xlsx templates"
-    )
-    p.add_argument("dir", nargs="?", default=".")
-    p.add_argument("--force", action="store_true", help="overwrite files that exist")
-    p.set_defaults(func=func)

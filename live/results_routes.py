@@ -18,16 +18,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from live.export import (
-    CASE_STATUS,
-    FORMATS,
-    MEDIA_TYPES,
-    SCORE_STATUS,
-    ExportError,
-    build_export,
-    iso,
-    render,
-)
+from live.export.build import ExportError, build_export
+from live.export.labels import CASE_STATUS, SCORE_STATUS, iso
+from live.export.writers import FORMATS, MEDIA_TYPES, render
 from live.http_auth import Handler, host_only
 from live.hub import Hub
 

@@ -7,11 +7,11 @@ so a printed card needs only one secret. Tokens are never logged.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from live import settings
 from live.contest import Contest
 from live.store import Store
 
@@ -63,7 +63,7 @@ async def load_tokens(store: Store, contest: Contest) -> Tokens:
         # Read first: making (a write) is needed once per token, not at every hello.
         return await store.secret(name) or await store.secret(name, make()) or ""
 
-    host = os.environ.get("LIVE_HOST_TOKEN") or await get("host", new_host_token)
+    host = settings.HOST_TOKEN.value() or await get("host", new_host_token)
     judges = {j.id: await get(f"judge:{j.id}", new_judge_code) for j in contest.judges}
     return Tokens(host, judges)
 

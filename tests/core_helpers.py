@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from live.contest import DEMO_PATH, Contest, parse_contest
+from live.contest import Contest, parse_contest
+from live.contest_file import DEMO_PATH
 from live.final import Command, FinalState, apply, decide, initial_state
 from live.scoring import RuleError
 

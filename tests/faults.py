@@ -25,7 +25,8 @@ import yaml
 from websockets.exceptions import WebSocketException
 
 from live.client import HubClient, Refused
-from live.contest import DEMO_PATH, Contest, load_contest
+from live.contest import Contest
+from live.contest_file import DEMO_PATH, load_contest
 from live.final import FinalState, apply, case_aggregate, group_placings, initial_state
 from live.scoring import RuleError, plain
 from live.simulate import plausible_entry

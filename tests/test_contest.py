@@ -13,7 +13,8 @@ import pytest
 import yaml
 from core_helpers import demo_dict, mini_dict, run_cli
 
-from live.contest import DEMO_PATH, ContestError, demo_contest, load_contest, parse_contest
+from live.contest import ContestError, parse_contest
+from live.contest_file import DEMO_PATH, demo_contest, load_contest
 
 # --- the demo final ---
 

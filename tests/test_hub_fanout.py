@@ -19,7 +19,7 @@ from conftest import LiveServer
 from hub_helpers import get_json
 
 from live.client import HubClient
-from live.contest import DEMO_PATH
+from live.contest_file import DEMO_PATH
 
 
 def ws_frame(text: str) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 
 from conftest import MINI
 
-from live.contest import load_contest
+from live.contest_file import load_contest
 from live.hub import STAGE_GC_DELAY, Hub
 from live.store.memory import MemoryStore
 

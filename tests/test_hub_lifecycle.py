@@ -17,7 +17,7 @@ from hub_helpers import get_json, head_seq, live_verify, read_log
 from websockets.exceptions import ConnectionClosed
 
 from live.client import HubClient, Refused
-from live.contest import DEMO_PATH
+from live.contest_file import DEMO_PATH
 
 INNOVATION = ("20", "21.5", "23", "24.5", "26", "27")
 

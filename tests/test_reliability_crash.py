@@ -28,7 +28,8 @@ from faults import (
     write_figures,
 )
 
-from live.contest import Contest, load_contest
+from live.contest import Contest
+from live.contest_file import load_contest
 from live.final import replay
 from live.verify import verify_events
 

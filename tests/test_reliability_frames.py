@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from live.client import HubClient
-from live.contest import load_contest
+from live.contest_file import load_contest
 from live.final import HOST_ACTIONS, replay
 from live.views import host_view, public_view
 

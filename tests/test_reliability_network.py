@@ -31,7 +31,7 @@ from faults import (
 from websockets.asyncio.client import ClientConnection, connect
 
 from live.client import HubClient, http_origin, ws_url
-from live.contest import load_contest
+from live.contest_file import load_contest
 
 PER_GROUP = None if FULL else 3
 PHONES = 1000 if FULL else 300

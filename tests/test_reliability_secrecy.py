@@ -20,7 +20,7 @@ from faults import (
 )
 
 from live.client import HubClient
-from live.contest import load_contest
+from live.contest_file import load_contest
 
 
 async def test_no_unrevealed_score_leaves_the_hub(tmp_path: Path) -> None:

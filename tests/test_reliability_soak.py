@@ -21,7 +21,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 from live.client import http_origin, ws_url
-from live.contest import DEMO_PATH
+from live.contest_file import DEMO_PATH
 from live.simulate import autopilot
 
 PHONES = int(os.environ.get("LIVE_PHONES", "1000" if FULL else "200"))

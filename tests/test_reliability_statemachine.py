@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from live.contest import load_contest
+from live.contest_file import load_contest
 from live.final import HOST_ACTIONS, Command, apply, decide, initial_state, replay
 from live.scoring import RuleError
 from live.views import judge_view, public_view

@@ -18,7 +18,7 @@ from conftest import LiveServer
 from faults import live_verify, play_final, read_log, score_table, variant_contest, write_figures
 
 from live import chain
-from live.contest import load_contest
+from live.contest_file import load_contest
 
 CAUGHT: dict[str, str] = {}
 

@@ -27,8 +27,9 @@ from core_helpers import Final, demo_dict, run_cli
 
 from live import protocol
 from live.chain import canonical
-from live.contest import ContestError, contest_data, demo_contest, load_contest
-from live.export import build_export
+from live.contest import ContestError, contest_data
+from live.contest_file import demo_contest, load_contest
+from live.export.build import build_export
 from live.results_routes import publication_html, sheets_html
 from live.store import NewEvent, open_store
 from live.store.base import chain_events
@@ -626,7 +627,7 @@ def test_demo_sized_final_fits_one_a4_page_per_group_and_per_judge(
 def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
     """Mid-final (host only): unrevealed scores are listed as submitted, pages say provisional."""
     from live import chain
-    from live.export import recompute
+    from live.export.recheck import recompute
 
     f = Final(load_contest(MINI))
     f.host("stage", case="a1")

@@ -14,7 +14,8 @@ import pytest
 from core_helpers import Final, mini_contest, mini_dict, run_cli
 
 from live import chain
-from live.contest import contest_data, demo_contest, parse_contest
+from live.contest import contest_data, parse_contest
+from live.contest_file import demo_contest
 from live.final import group_placings
 from live.store import NewEvent
 from live.store.sqlite import SQLiteStore

@@ -15,15 +15,20 @@ __all__ = [
     "StoreUnavailable",
     "open_store",
     "read_log",
+    "store_url",
 ]
+
+
+def store_url(value: str) -> str:
+    """Accept a store URL or a plain path to an SQLite file."""
+    return value if "://" in value else f"sqlite:///{value}"
 
 
 def open_store(url: str) -> Store:
     """Make (not yet open) the store a URL names; backends are imported lazily.
 
     A plain path (no scheme) means an SQLite file."""
-    if "://" not in url:
-        url = f"sqlite:///{url}"
+    url = store_url(url)
     if url.startswith("sqlite://"):
         from live.store.sqlite import SQLiteStore
 

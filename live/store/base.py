@@ -9,7 +9,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from live import chain
 
@@ -94,6 +94,14 @@ class Store(ABC):
 
     epoch: str
     poll_interval = 0.2
+    # Whether several processes can serve one final from this store at once (Redis), or the log
+    # has one writer and each process would keep its own view (SQLite, memory).
+    shared: ClassVar[bool] = False
+
+    def missing(self) -> bool:
+        """True when there is no log here and opening would create one (an absent SQLite file):
+        readers such as ``live verify`` and ``live export`` must not create it."""
+        return False
 
     @abstractmethod
     async def open(self) -> None:

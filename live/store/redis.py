@@ -105,6 +105,7 @@ def _event(entry_id: str, f: dict[str, str]) -> dict[str, Any]:
 
 
 class RedisStore(Store):
+    shared = True
     block_ms = 2000  # how long one XREAD waits: short enough to notice a dead link soon
 
     def __init__(

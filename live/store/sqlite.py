@@ -79,6 +79,9 @@ class SQLiteStore(Store):
         sync = parse_qs(parts.query).get("synchronous", ["full"])[0].lower()
         return cls(path, sync)
 
+    def missing(self) -> bool:
+        return not self.path.is_file()
+
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         db = self._db
         assert db is not None, "store is not open"
