@@ -66,6 +66,10 @@ export const DICT = {
     no_rank_change: "排名不变", rank_diff: "排名变化预览", before: "更正前", after_change: "更正后",
     conn_connecting: "连接中", conn_online: "已连接", conn_reconnecting: "重新连接中…",
     conn_offline: "网络断开", conn_denied: "令牌无效",
+    unknown: "状态未知（控台已断线）",
+    link_down: "与服务器的连接已中断：页面显示的可能不是最新状态，操作不会执行。正在重新连接…",
+    not_applied_offline: "未执行：未连接到服务器。请等连接恢复后重试。",
+    not_confirmed: "未确认：5 秒内没有收到服务器的回应，此操作可能没有执行。请核对当前状态，需要时重试。",
   },
   en: {
     signin_title: "Host console", signin_hint: "Enter the host token (once; this browser keeps it).",
@@ -137,6 +141,10 @@ export const DICT = {
     no_rank_change: "no ranking change", rank_diff: "ranking change", before: "Before", after_change: "After",
     conn_connecting: "connecting", conn_online: "connected", conn_reconnecting: "reconnecting…",
     conn_offline: "offline", conn_denied: "wrong token",
+    unknown: "unknown (console disconnected)",
+    link_down: "The link to the server is down: what you see may be out of date, and actions are not applied. Reconnecting…",
+    not_applied_offline: "Not applied: not connected to the server. Try again once the link is back.",
+    not_confirmed: "Not confirmed: no answer from the server within 5 s, so it may not have been applied. Check the current state and try again if needed.",
   },
 };
 
