@@ -101,7 +101,7 @@ function onStatus(client, detail) {
     signOut(detail.code === 4401 ? t("bad_code") : errorText({ code: "forbidden" }));
     return;
   }
-  renderConnection();
+  render(); // a pending score says "sending" only while the link is up
 }
 
 // Runs before the snapshot that flushes the outbox. Scores confirmed against another log (a
