@@ -7,12 +7,12 @@ Events are plain dicts ``{"type": ..., "data": {...}}``; the shell adds ``seq``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from live.contest import Contest
+from live.contest import Contest, ContestError, Problem, parse_contest
 from live.scoring import (
     Aggregate,
     Entry,
@@ -24,6 +24,7 @@ from live.scoring import (
     validate_entry,
 )
 
+CREATED = "created"  # the log's first event: it holds the whole contest
 CASE_STATUSES = ("waiting", "on_stage", "scoring", "closed", "revealed", "skipped")
 SCREENS = ("auto", "board", "awards", "welcome")
 TIMER_OPS = ("start", "pause", "resume", "add", "reset")
@@ -602,8 +603,39 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
     return state
 
 
-def replay(contest: Contest, events: Sequence[Mapping[str, Any]]) -> FinalState:
-    state = initial_state(contest)
+# Errors a malformed (or tampered) stored event can raise in apply.
+REPLAY_ERRORS = (RuleError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError)
+
+
+class ReplayError(Exception):
+    """A stored event that cannot be folded into the state: which one, and why."""
+
+    def __init__(self, event: Mapping[str, Any], cause: Exception) -> None:
+        super().__init__(f"event {event.get('seq')}: cannot be replayed ({event.get('type')}): {cause!r}")
+        self.event = event
+        self.cause = cause
+
+
+def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
+    """The contest a log was created with, read from its first event alone."""
+    if not events or events[0].get("type") != CREATED:
+        raise ContestError([Problem("type", "the log does not start with a 'created' event")], "log event 1")
+    data = events[0].get("data")
+    if not isinstance(data, Mapping) or "contest" not in data:
+        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")], "log event 1")
+    return parse_contest(data["contest"], "log event 1")
+
+
+def replay(
+    contest: Contest, events: Iterable[Mapping[str, Any]], state: FinalState | None = None
+) -> FinalState:
+    """The fold: the state after ``events``, from ``state`` or the start of the final.
+
+    Raises ReplayError naming the first event that cannot be applied."""
+    state = initial_state(contest) if state is None else state
     for event in events:
-        state = apply(contest, state, event)
+        try:
+            state = apply(contest, state, event)
+        except REPLAY_ERRORS as exc:
+            raise ReplayError(event, exc) from exc
     return state
