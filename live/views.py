@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from live.actions import actions_section
 from live.contest import Contest
 from live.final import (
     FinalState,
@@ -17,6 +18,7 @@ from live.final import (
     expected_judges,
     group_final,
     group_placings,
+    next_case,
     prize_levels,
 )
 from live.scoring import Aggregate, RuleError, plain
@@ -65,6 +67,7 @@ def run_section(state: FinalState) -> dict[str, Any]:
         "order": list(state.order),
         "status": {case: cs.status for case, cs in state.cases.items()},
         "current": state.current,
+        "next": next_case(state),
         "finished": state.finished,
     }
 
@@ -309,4 +312,5 @@ def host_view(
         "absent": dict(state.absent),
         "tie_orders": {g: list(o) for g, o in state.tie_orders.items()},
     }
+    view["actions"] = actions_section(contest, state)
     return view
