@@ -20,11 +20,37 @@ let tab = "scores";
 let fixState = null; // the open correction dialog: {kind, action, fields}
 let previewSeq = 0;
 
-function guardButton(label, reason, onClick, cls = "") {
-  // A disabled button says why, both on hover and in the text beside it.
-  const b = h("button", { type: "button", class: cls, disabled: Boolean(reason), title: reason || null }, label);
-  if (!reason) b.addEventListener("click", onClick);
-  return reason ? h("span", { class: "guarded" }, b, h("small", { class: "why" }, reason)) : b;
+// --- the hub's answers: the host view's `actions` section holds, for every host action, what
+// decide would answer now. A button is disabled exactly when its check says no, says why in
+// the hub's words, and sends exactly the check's action and args. No rule is restated here.
+
+function check(key) {
+  return (S.actions && S.actions.checks && S.actions.checks[key]) || null;
+}
+
+function refusal(chk) {
+  if (!chk) return t("connecting");
+  if (chk.ok) return null;
+  return errorText({ code: chk.code, message: chk.message }) || t("why_refused");
+}
+
+// A host-action button: data-check names its check; a refusal shows on hover and, when
+// `inline`, in the text beside it.
+function actButton(key, label, onPress, { cls = "", inline = true } = {}) {
+  const chk = check(key);
+  const reason = refusal(chk);
+  const b = h("button", {
+    type: "button", class: cls, disabled: Boolean(reason), title: reason, dataset: { check: key },
+    onclick: reason ? null : () => onPress(chk),
+  }, label);
+  return reason && inline ? h("span", { class: "guarded" }, b, h("small", { class: "why" }, reason)) : b;
+}
+
+// The same for a button written in the page's HTML (the timer row).
+function applyCheck(b) {
+  const reason = refusal(check(b.dataset.check));
+  b.disabled = Boolean(reason);
+  b.title = reason || "";
 }
 
 function toast(text, kind = "ok") {
@@ -44,25 +70,6 @@ const groupName = (key) => contestIndex(S.contest).groupName(key);
 const judgeName = (id) => contestIndex(S.contest).judgeName(id);
 const statusOf = (id) => (S.run ? S.run.status[id] : null);
 const caseLabel = (id) => `${caseInfo(id).title}`;
-
-function currentStatus() {
-  return S.run && S.run.current ? S.run.status[S.run.current] : null;
-}
-
-function timerFresh() {
-  const tm = S.stage && S.stage.timer;
-  return !tm || (tm.running_since == null && tm.elapsed_ms === 0);
-}
-
-function timerRunning() {
-  return Boolean(S.stage && S.stage.timer && S.stage.timer.running_since != null);
-}
-
-function nextWaiting() {
-  const order = S.run.order;
-  const start = S.run.current ? order.indexOf(S.run.current) + 1 : 0;
-  return [...order.slice(start), ...order.slice(0, start)].find((c) => S.run.status[c] === "waiting") || null;
-}
 
 // --- commands ---
 
@@ -103,46 +110,26 @@ async function guarded(action, args, confirmText) {
   return send(action, args);
 }
 
-// --- the next step ---
+// --- the next step: the hub's next_step, with its own answer ---
 
 function nextStep() {
-  if (!S.run) return { label: "…", why: t("connecting") };
-  const cur = S.run.current;
-  const status = currentStatus();
-  if (!cur || status === "revealed" || status === "skipped") {
-    const next = nextWaiting();
-    if (!next) return { label: t("ns_done"), why: t("why_all_done") };
-    return { action: "next", args: {}, label: t(cur ? "ns_next" : "ns_first", { title: caseLabel(next) }) };
-  }
-  if (status === "on_stage") {
-    if (timerFresh()) return { action: "timer", args: { op: "start" }, label: t("ns_timer") };
-    return { action: "open", args: {}, label: t("ns_open") };
-  }
-  const prog = S.progress || { submitted: [], expected: [] };
-  const got = prog.expected.filter((j) => prog.submitted.includes(j)).length;
-  if (status === "scoring") {
-    const missing = prog.expected.length - got;
-    return {
-      action: "close", args: {}, label: t("ns_close", { n: got, m: prog.expected.length }),
-      confirm: missing > 0 ? t("confirm_close_early", { n: got, m: prog.expected.length }) : null,
-    };
-  }
-  if (status === "closed") {
-    const wb = S.scores && S.scores.would_be;
-    if (wb && wb.error) return { label: t("ns_reveal"), why: errorText({ code: wb.error, message: wb.message }) };
-    return {
-      action: "reveal", args: {}, label: t("ns_reveal"),
-      confirm: t("confirm_reveal", { title: caseLabel(cur), final: wb ? wb.final : "?" }),
-    };
-  }
-  return { label: "…" };
+  const ns = S.actions && S.actions.next_step;
+  if (!ns) return { label: "…", why: t("connecting"), key: "" };
+  const vars = { title: ns.case ? caseLabel(ns.case) : "", n: ns.submitted, m: ns.expected };
+  let confirm = null;
+  if (ns.confirm === "close_early") confirm = t("confirm_close_early", vars);
+  if (ns.confirm === "reveal") confirm = t("confirm_reveal", { title: caseLabel(ns.case), final: ns.final ?? "?" });
+  let why = null;
+  if (!ns.action) why = ns.label === "ns_done" ? t("why_all_done") : refusal(ns) || "…";
+  else if (!ns.ok) why = refusal(ns);
+  return { key: ns.key || "", action: ns.action, args: ns.args, label: t(ns.label, vars), confirm, why };
 }
 
 let stepping = false; // one next step in flight at a time: a double press must not do two
 
 async function doNextStep() {
   const step = nextStep();
-  if (!step.action || stepping) return;
+  if (!step.action || step.why || stepping) return;
   stepping = true;
   $("#next-step").blur();
   try {
@@ -156,9 +143,10 @@ function renderNext() {
   const step = nextStep();
   const btn = $("#next-step");
   btn.replaceChildren(h("span", {}, step.label), h("kbd", {}, "N"));
-  btn.disabled = !step.action;
+  btn.disabled = Boolean(step.why);
   btn.title = step.why || t("shortcut");
   btn.dataset.action = step.action || "";
+  btn.dataset.check = step.key;
   $("#next-why").textContent = step.why || t("shortcut");
 }
 
@@ -166,11 +154,6 @@ function renderNext() {
 
 function statusBadge(status) {
   return h("span", { class: `badge st-${status}` }, t(`st_${status}`));
-}
-
-function inProgressReason() {
-  const st = currentStatus();
-  return st === "scoring" || st === "closed" ? t("why_in_progress") : null;
 }
 
 function renderRunShow() {
@@ -185,17 +168,13 @@ function renderRunShow() {
       const info = caseInfo(id);
       const st = statusOf(id);
       const row = board.rows.find((r) => r.case === id);
+      // What the hub would accept for this case; staging shows its refusal too (why not now).
       const actions = [];
-      if (st === "waiting") {
-        actions.push(guardButton(t("b_stage"), inProgressReason(), () => guarded("stage", { case: id }), "small"));
-        actions.push(h("button", { type: "button", class: "small", onclick: () => openFix("move", { case: id }) }, t("b_move")));
+      if (check(`stage:${id}`)?.ok || id !== S.run.current) {
+        actions.push(actButton(`stage:${id}`, t("b_stage"), (c) => guarded(c.action, c.args), { cls: "small" }));
       }
-      if (st === "waiting" || st === "on_stage") {
-        actions.push(h("button", { type: "button", class: "small", onclick: () => openFix("skip", { case: id }) }, t("b_skip")));
-      }
-      if (st === "skipped") {
-        actions.push(guardButton(t("b_stage"), inProgressReason(), () => guarded("stage", { case: id }), "small"));
-      }
+      if (check(`move:${id}`)?.ok) actions.push(actButton(`move:${id}`, t("b_move"), () => openFix("move", { case: id }), { cls: "small" }));
+      if (check(`skip:${id}`)?.ok) actions.push(actButton(`skip:${id}`, t("b_skip"), () => openFix("skip", { case: id }), { cls: "small" }));
       list.append(h("li", { class: `case ${id === S.run.current ? "current" : ""} st-${st}`, dataset: { case: id } },
         h("span", { class: "num" }, String(i + 1)),
         h("div", { class: "ctitle", title: info.title }, info.title),
@@ -216,7 +195,11 @@ function tieAlerts() {
   // A tie at a prize boundary blocks that group's awards: say so where the host is looking.
   return contest().groups.filter((g) => boundaryTies(g.key).length).map((g) =>
     h("div", { class: "alert", dataset: { group: g.key } }, `⚠ ${g.name}: ${t("tie_banner")} `,
-      h("button", { type: "button", class: "danger small", onclick: () => openFix("resolve_tie", { group: g.key }) }, t("b_resolve"))));
+      resolveButton(g.key)));
+}
+
+function resolveButton(group) {
+  return actButton(`resolve_tie:${group}`, t("b_resolve"), () => openFix("resolve_tie", { group }), { cls: "danger small", inline: false });
 }
 
 function renderCurrent() {
@@ -241,38 +224,13 @@ function screenText() {
 }
 
 function renderTimer() {
-  const cur = S.run.current;
-  const none = cur ? null : t("why_no_case");
-  const running = timerRunning();
-  const reasons = {
-    start: none || (running ? t("why_running") : null),
-    pause: none || (!running ? t("why_not_running") : null),
-    resume: none || (running ? t("why_running") : timerFresh() ? t("why_use_start") : null),
-    add: none,
-    reset: none,
-    comment: none || (running ? t("why_running") : null),
-  };
-  const commentSeconds = contest().comment_seconds || 0;
+  const comment = check("timer:comment");
   const cb = $("#comment-timer");
-  cb.hidden = !commentSeconds;
-  cb.textContent = t("t_comment", { time: formatClock(commentSeconds * 1000) });
-  for (const b of $$("[data-timer]")) {
-    const r = reasons[b.dataset.timer];
-    b.disabled = Boolean(r);
-    b.title = r || "";
-  }
-  const st = currentStatus();
-  const wb = S.scores && S.scores.would_be;
-  const acts = {
-    open: st === "on_stage" ? null : cur ? t("why_status", { st: t(`st_${st}`) }) : none,
-    close: st === "scoring" ? null : cur ? t("why_status", { st: t(`st_${st}`) }) : none,
-    reveal: st !== "closed" ? (cur ? t("why_status", { st: t(`st_${st}`) }) : none) : wb && wb.error ? errorText({ code: wb.error }) : null,
-  };
-  for (const b of $$("[data-act]")) {
-    const r = acts[b.dataset.act];
-    b.disabled = Boolean(r);
-    b.title = r || "";
-  }
+  cb.hidden = !comment; // present only when the contest has a comments countdown
+  if (comment) cb.textContent = t("t_comment", { time: formatClock(comment.args.seconds * 1000) });
+  const add = check("timer:add");
+  $("#timer-add").textContent = t("t_add", { s: add ? add.args.seconds : "" });
+  for (const b of $$(".timer-row [data-check]")) applyCheck(b);
   tick();
 }
 
@@ -334,13 +292,6 @@ function boundaryTies(group) {
   return board ? board.rows.filter((r) => r.boundary_tie) : [];
 }
 
-function awardsReason(group) {
-  const board = S[`board/${group}`];
-  if (!board || !board.final) return t("why_group_not_final");
-  if (boundaryTies(group).length) return t("why_tie");
-  return null;
-}
-
 function renderBoards() {
   const box = $("#tab-boards");
   const parts = [];
@@ -350,8 +301,7 @@ function renderBoards() {
     const head = h("h3", {}, g.name, board.final ? h("small", {}, ` · ${t("group_final")}`) : h("small", {}, ` · ${t("pending_n", { n: board.pending.length })}`));
     parts.push(head);
     if (ties.length) {
-      parts.push(h("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ",
-        h("button", { type: "button", class: "danger small", onclick: () => openFix("resolve_tie", { group: g.key }) }, t("b_resolve"))));
+      parts.push(h("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ", resolveButton(g.key)));
     }
     const rows = board.rows.map((r) => h("tr", { class: r.boundary_tie ? "tie" : r.tied ? "tied" : "" , dataset: { case: r.case } },
       h("td", { class: "num" }, String(r.rank)), h("td", {}, caseLabel(r.case)), h("td", { class: "num" }, r.final),
@@ -366,46 +316,29 @@ function renderBoards() {
 function renderScreen() {
   const box = $("#tab-screen");
   const sc = S.screen || {};
+  const send1 = (c) => send(c.action, c.args);
   const parts = [h("p", { class: "now" }, screenText())];
-  const row = h("div", { class: "row wrap" },
-    h("button", { type: "button", class: sc.mode === "auto" ? "on" : "", onclick: () => send("show", { screen: "auto" }) }, t("scr_auto")),
-    h("button", { type: "button", class: sc.mode === "welcome" ? "on" : "", onclick: () => send("show", { screen: "welcome" }) }, t("scr_welcome")));
-  parts.push(row);
+  parts.push(h("div", { class: "row wrap" },
+    actButton("show:auto", t("scr_auto"), send1, { cls: sc.mode === "auto" ? "on" : "" }),
+    actButton("show:welcome", t("scr_welcome"), send1, { cls: sc.mode === "welcome" ? "on" : "" })));
   for (const g of contest().groups) {
     const aw = (S.awards && S.awards.groups[g.key]) || { shown: 0, steps: 0 };
-    const showingAwards = sc.mode === "awards" && sc.group === g.key;
-    let stepReason = null;
-    if (!showingAwards) stepReason = t("why_show_awards_first");
-    else if (aw.shown >= aw.steps) stepReason = t("why_awards_done");
-    else stepReason = awardsReason(g.key);
+    const on = (mode) => (sc.mode === mode && sc.group === g.key ? "on" : "");
     parts.push(h("div", { class: "row wrap group-screen", dataset: { group: g.key } },
       h("strong", {}, g.name),
-      h("button", { type: "button", class: sc.mode === "board" && sc.group === g.key ? "on" : "", onclick: () => send("show", { screen: "board", group: g.key }) }, t("scr_board")),
-      guardButton(t("scr_awards"), awardsReason(g.key), () => send("show", { screen: "awards", group: g.key }), showingAwards ? "on" : ""),
-      guardButton(t("scr_award_step", { k: aw.shown, n: aw.steps }), stepReason, () => guarded("award_step", { group: g.key }, t("confirm_award_step")), "primary")));
+      actButton(`show:board:${g.key}`, t("scr_board"), send1, { cls: on("board") }),
+      actButton(`show:awards:${g.key}`, t("scr_awards"), send1, { cls: on("awards") }),
+      actButton(`award_step:${g.key}`, t("scr_award_step", { k: aw.shown, n: aw.steps }),
+        (c) => guarded(c.action, c.args, t("confirm_award_step")), { cls: "primary" })));
   }
   box.replaceChildren(...parts);
 }
 
+const FIXES = ["reopen", "void", "absent", "present", "skip", "move", "resolve_tie", "undo_reveal"];
+
 function renderFix() {
-  const box = $("#tab-fix");
-  const cur = S.run.current;
-  const st = currentStatus();
-  const scored = S.scores && S.scores.entries ? Object.keys(S.scores.entries) : [];
-  const reveals = (S.corrections && S.corrections.reveals) || [];
-  const anyTie = contest().groups.some((g) => (S[`board/${g.key}`].rows || []).some((r) => r.tied));
-  const items = [
-    ["reopen", !cur ? t("why_no_case") : st !== "closed" ? t("why_reopen") : null],
-    ["void", !cur ? t("why_no_case") : st === "revealed" ? t("why_undo_first") : !scored.length ? t("why_no_scores") : null],
-    ["absent", null],
-    ["present", Object.keys((S.corrections && S.corrections.absent) || {}).length ? null : t("why_no_absent")],
-    ["skip", null],
-    ["move", null],
-    ["resolve_tie", anyTie ? null : t("why_no_tie")],
-    ["undo_reveal", reveals.length ? null : t("why_no_reveal")],
-  ];
-  box.replaceChildren(h("div", { class: "fixes" }, items.map(([kind, reason]) =>
-    h("div", { class: "fix-item" }, guardButton(t(`act_${kind}`), reason, () => openFix(kind, {}), "fix"),
+  $("#tab-fix").replaceChildren(h("div", { class: "fixes" }, FIXES.map((kind) =>
+    h("div", { class: "fix-item" }, actButton(kind, t(`act_${kind}`), () => openFix(kind, {}), { cls: "fix" }),
       h("small", { class: "muted" }, t(`help_${kind}`))))));
 }
 
@@ -418,17 +351,15 @@ function ago(ms) {
 function renderJudges() {
   const box = $("#judges");
   const cur = S.run.current;
-  const st = currentStatus();
   box.replaceChildren(...(S.judges || []).map((j) => {
     const badges = [];
     if (j.absent) badges.push(h("span", { class: "badge absent", title: j.absent }, t("absent")));
     if (j.recused) badges.push(h("span", { class: "badge recused" }, t("recused")));
     if (cur && !j.recused && !j.absent) badges.push(h("span", { class: `badge ${j.submitted ? "done" : "todo"}` }, t(j.submitted ? "submitted" : "not_submitted")));
     const battery = j.battery == null ? "" : `${Math.round(j.battery * 100)}%${j.charging ? "⚡" : ""}`;
-    const acts = [];
-    if (j.submitted && st !== "revealed") acts.push(h("button", { type: "button", class: "small", onclick: () => openFix("void", { judge: j.id }) }, t("b_void")));
-    if (!j.absent) acts.push(h("button", { type: "button", class: "small", onclick: () => openFix("absent", { judge: j.id }) }, t("b_absent")));
-    else acts.push(h("button", { type: "button", class: "small", onclick: () => openFix("present", { judge: j.id }) }, t("b_present")));
+    // The corrections the hub would accept for this judge now.
+    const acts = ["void", "absent", "present"].filter((a) => check(`${a}:${j.id}`)?.ok).map((a) =>
+      actButton(`${a}:${j.id}`, t(`b_${a}`), () => openFix(a, { judge: j.id }), { cls: "small" }));
     // While the console's own link is down, the hub's word on who is online is old news.
     const presence = !linkUp() ? "unknown" : j.online ? "online" : "offline";
     return h("div", { class: `judge ${presence}`, dataset: { judge: j.id, presence } },
@@ -535,9 +466,13 @@ function eventDetails(ev) {
   return bits.join(" · ");
 }
 
+let auditSeq = 0;
+
 async function loadAudit() {
   const c = $("#audit-case").value;
+  const mine = ++auditSeq;
   const data = await api(`/console/api/audit${c ? `?case=${encodeURIComponent(c)}` : ""}`);
+  if (mine !== auditSeq) return; // a later request (another filter) answers instead
   $("#audit-head").textContent = `#${data.head.seq} ${data.head.hash.slice(0, 16)}… ${data.chain_ok ? "✓" : "✗"}`;
   $("#audit-head").title = data.head.hash;
   const rows = data.events.slice().reverse().map((ev) => h("tr", { class: ev.reason ? "has-reason" : "", dataset: { type: ev.type } },
@@ -558,12 +493,10 @@ function select(id, options, value) {
   return h("select", { id, onchange: schedulePreview }, options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
 }
 
-function tieBlocks(group) {
-  // Cases that share a rank, grouped; the boundary ones first.
-  const rows = (S[`board/${group}`] || { rows: [] }).rows.filter((r) => r.tied);
-  const byRank = new Map();
-  for (const r of rows) byRank.set(r.rank, [...(byRank.get(r.rank) || []), r]);
-  return [...byRank.values()].sort((a, b) => Number(b[0].boundary_tie) - Number(a[0].boundary_tie));
+// The cases the hub found tied in a group (a prize-boundary tie first), in its order.
+function tiedOrder(group) {
+  const chk = group ? check(`resolve_tie:${group}`) : null;
+  return chk ? [...(chk.args.order || [])] : [];
 }
 
 function tieOrderList(cases) {
@@ -589,31 +522,30 @@ function openFix(kind, preset) {
   fixState = { kind, preset };
   const fields = [];
   const judges = contest().judges;
-  const scored = S.scores && S.scores.entries ? Object.keys(S.scores.entries) : [];
+  const accepted = (prefix, ids) => ids.filter((id) => check(`${prefix}:${id}`)?.ok);
   if (kind === "reopen" || kind === "undo_reveal") {
     const c = kind === "reopen" ? cur : S.corrections.reveals.at(-1);
     fields.push(h("p", { class: "target" }, `${t("case")}: `, h("strong", {}, c ? caseLabel(c) : "—")));
   } else if (kind === "void") {
     fields.push(h("p", { class: "target" }, `${t("case")}: `, h("strong", {}, cur ? caseLabel(cur) : "—")));
-    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => scored.includes(j.id)).map((j) => [j.id, `${j.name} (${S.scores.entries[j.id].total})`]), preset.judge)));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("void", judges.map((j) => j.id)).map((j) => [j, `${judgeName(j)} (${S.scores.entries[j]?.total ?? "—"})`]), preset.judge)));
   } else if (kind === "absent") {
-    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => !(S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("absent", judges.map((j) => j.id)).map((j) => [j, judgeName(j)]), preset.judge)));
   } else if (kind === "present") {
-    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => (S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("present", judges.map((j) => j.id)).map((j) => [j, judgeName(j)]), preset.judge)));
   } else if (kind === "skip") {
-    const ok = S.run.order.filter((c) => ["waiting", "on_stage"].includes(statusOf(c)));
+    const ok = accepted("skip", S.run.order);
     fields.push(h("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case || cur)));
   } else if (kind === "move") {
-    const ok = S.run.order.filter((c) => statusOf(c) === "waiting");
+    const ok = accepted("move", S.run.order);
     fields.push(h("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case)));
     fields.push(h("label", {}, t("move_after"), " ", select("fix-after", [["", t("front")], ...S.run.order.map((c) => [c, `${caseLabel(c)} (${groupName(caseInfo(c).group)})`])], preset.after || "")));
   } else if (kind === "resolve_tie") {
-    const groups = contest().groups.filter((g) => tieBlocks(g.key).length);
-    const group = preset.group || (groups[0] && groups[0].key);
-    fields.push(h("label", {}, t("group"), " ", select("fix-group", groups.map((g) => [g.key, g.name]), group)));
-    const block = group ? tieBlocks(group)[0] || [] : [];
+    const groups = accepted("resolve_tie", contest().groups.map((g) => g.key));
+    const group = preset.group || groups[0];
+    fields.push(h("label", {}, t("group"), " ", select("fix-group", groups.map((g) => [g, groupName(g)]), group)));
     fields.push(h("p", { class: "muted" }, t("tie_pick")));
-    fields.push(tieOrderList(block.map((r) => r.case)));
+    fields.push(tieOrderList(tiedOrder(group)));
     $("#fix-fields").addEventListener("change", onTieGroup);
   }
   $("#fix-title").textContent = t(`act_${kind}`);
@@ -628,8 +560,7 @@ function openFix(kind, preset) {
 
 function onTieGroup(ev) {
   if (!fixState || fixState.kind !== "resolve_tie" || ev.target.id !== "fix-group") return;
-  const block = tieBlocks(ev.target.value)[0] || [];
-  $("#tie-order").replaceWith(tieOrderList(block.map((r) => r.case)));
+  $("#tie-order").replaceWith(tieOrderList(tiedOrder(ev.target.value)));
 }
 
 function fixCommand() {
@@ -793,25 +724,22 @@ function boot() {
   });
   $("#signout").addEventListener("click", () => signOut());
   $("#next-step").addEventListener("click", doNextStep);
-  for (const b of $$("[data-timer]")) {
-    b.addEventListener("click", () => {
-      const op = b.dataset.timer;
-      if (op === "comment") {
-        // The guest reviewers' comments (点评) get their own countdown: reset to it, then start.
-        const seconds = contest().comment_seconds;
-        guarded("timer", { op: "reset", seconds }, t("confirm_comment", { time: formatClock(seconds * 1000) }))
-          .then((ok) => ok && send("timer", { op: "start" }));
-        return;
-      }
-      const args = op === "add" ? { op, seconds: 30 } : { op };
-      guarded("timer", args, op === "reset" ? t("confirm_reset") : null);
-    });
-  }
-  for (const b of $$("[data-act]")) {
-    b.addEventListener("click", () => {
-      const a = b.dataset.act;
-      const step = nextStep();
-      guarded(a, {}, step.action === a ? step.confirm : a === "reveal" ? t("confirm_reveal", { title: caseLabel(S.run.current), final: (S.scores.would_be || {}).final || "?" }) : null);
+  // The timer row and the case actions send their check's own action and args.
+  const confirms = {
+    "timer:reset": () => t("confirm_reset"),
+    "timer:comment": (c) => t("confirm_comment", { time: formatClock(c.args.seconds * 1000) }),
+    close: () => (S.actions.next_step.key === "close" ? nextStep().confirm : null),
+    reveal: () => (S.actions.next_step.key === "reveal" ? nextStep().confirm : null),
+  };
+  for (const b of $$(".timer-row [data-check]")) {
+    b.addEventListener("click", async () => {
+      const key = b.dataset.check;
+      const chk = check(key);
+      if (!chk || !chk.ok) return;
+      const ok = await guarded(chk.action, chk.args, confirms[key] ? confirms[key](chk) : null);
+      // The guest reviewers' comments (点评) get their own countdown: reset to it, then start.
+      const start = check("timer:start");
+      if (ok && key === "timer:comment" && start) send(start.action, start.args);
     });
   }
   for (const b of $$("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
