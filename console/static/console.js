@@ -689,6 +689,7 @@ function connect(token) {
   });
   client.addEventListener("change", () => {
     S = client.state;
+    document.body.dataset.seq = String(client.seq); // which event the page shows (tests wait on it)
     if ($("#app").hidden) {
       $("#signin").hidden = true;
       $("#app").hidden = false;
