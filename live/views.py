@@ -13,7 +13,9 @@ from typing import Any
 from live.actions import actions_section
 from live.contest import Contest
 from live.final import (
+    CaseState,
     FinalState,
+    Score,
     case_aggregate,
     expected_judges,
     group_final,
@@ -114,6 +116,23 @@ def aggregate_json(agg: Aggregate) -> dict[str, Any]:
         "dropped_low": list(agg.dropped_low),
         "final": str(agg.final),
         "unrounded": plain(agg.unrounded),
+    }
+
+
+def would_be(contest: Contest, case: CaseState) -> dict[str, Any]:
+    """The result a case's scores so far would give: ``aggregate_json``, or why there is none."""
+    try:
+        return aggregate_json(case_aggregate(contest, case))
+    except RuleError as exc:
+        return {"error": exc.code, "message": exc.message}
+
+
+def score_json(score: Score) -> dict[str, Any]:
+    """One judge's score on the wire: values and total as decimal strings, and when it came."""
+    return {
+        "values": {k: plain(v) for k, v in score.values.items()},
+        "total": plain(score.total),
+        "at": score.at,
     }
 
 
@@ -239,11 +258,7 @@ def judge_view(
     for case, cs in state.cases.items():
         score = cs.scores.get(judge)
         if score is not None:
-            own[case] = {
-                "values": {k: plain(v) for k, v in score.values.items()},
-                "total": plain(score.total),
-                "at": score.at,
-            }
+            own[case] = score_json(score)
     return {
         **{name: public[name] for name in JUDGE_SHARED},
         "me": {
@@ -261,16 +276,8 @@ def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     if state.current is None:
         return {"case": None}
     cs = state.cases[state.current]
-    entries = {
-        j: {"values": {k: plain(v) for k, v in s.values.items()}, "total": plain(s.total), "at": s.at}
-        for j, s in cs.scores.items()
-    }
-    would_be: dict[str, Any]
-    try:
-        would_be = aggregate_json(case_aggregate(contest, cs))
-    except RuleError as exc:
-        would_be = {"error": exc.code, "message": exc.message}
-    return {"case": state.current, "entries": entries, "would_be": would_be}
+    entries = {j: score_json(s) for j, s in cs.scores.items()}
+    return {"case": state.current, "entries": entries, "would_be": would_be(contest, cs)}
 
 
 def judges_section(
