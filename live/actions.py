@@ -58,7 +58,7 @@ def probes(contest: Contest, state: FinalState) -> dict[str, tuple[str, dict[str
         "timer:start": ("timer", {"op": "start"}),
         "timer:pause": ("timer", {"op": "pause"}),
         "timer:resume": ("timer", {"op": "resume"}),
-        "timer:add": ("timer", {"op": "add", "seconds": 60}),
+        "timer:add": ("timer", {"op": "add", "seconds": 30}),  # the console's "+30 秒" button
         "timer:reset": ("timer", {"op": "reset"}),
     }
     if contest.timing.comment_seconds > 0:

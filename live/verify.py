@@ -12,9 +12,12 @@ from typing import Any
 from live import chain
 from live.contest import Contest, ContestError
 from live.final import CREATED, FinalState, ReplayError, contest_from_log, group_placings, replay
+from live.scoring import tie_note
 
 # CREATED and contest_from_log live in live.final; re-exported until hub.py and console/routes.py
 # import them from there.
+TIE_TEXT = {"boundary_tie": " (tie at a prize boundary)", "tied": " (tie)", None: ""}
+
 __all__ = ["CREATED", "Report", "contest_from_log", "results_text", "verify_events"]
 
 
@@ -70,7 +73,7 @@ def results_text(contest: Contest, state: FinalState) -> str:
         for p in group_placings(contest, state, group.key):
             result = state.cases[p.case].result
             assert result is not None
-            flag = " (tie at a prize boundary)" if p.boundary_tie else " (tie)" if p.tied else ""
+            flag = TIE_TEXT[tie_note(p)]
             lines.append(
                 f"  {p.rank:>3}  {result.final:>7}  {p.prize or '-':<6} {p.case}  "
                 f"{contest.case(p.case).title}{flag}"
