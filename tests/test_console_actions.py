@@ -70,7 +70,7 @@ class Hub:
             op = {"comment": "reset"}.get(rest, rest)
             args: dict[str, Any] = {"op": op}
             if rest == "add":
-                args["seconds"] = 60
+                args["seconds"] = 30
             if rest == "comment":
                 args["seconds"] = self.contest["comment_seconds"]
             return [("timer", args)]

@@ -161,8 +161,8 @@ function renderRunShow() {
   const parts = [];
   for (const g of contest().groups) {
     const ids = S.run.order.filter((c) => caseInfo(c).group === g.key);
-    parts.push(h("h2", {}, g.name, h("small", {}, ` ${ids.filter((c) => ["revealed", "skipped"].includes(statusOf(c))).length}/${ids.length}`)));
-    const board = S[`board/${g.key}`] || { rows: [] };
+    const board = S[`board/${g.key}`] || { rows: [], done: 0, total: ids.length };
+    parts.push(h("h2", {}, g.name, h("small", {}, ` ${board.done}/${board.total}`)));
     const list = h("ol", { class: "cases" });
     ids.forEach((id, i) => {
       const info = caseInfo(id);

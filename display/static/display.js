@@ -106,16 +106,14 @@ function renderScoring(s, maps) {
   setText($.scoringGroup, maps.groupName(c.group));
   setText($.scoringTitle, c.title);
   setText($.scoringStatus, p.status === "closed" ? t("scoringClosed") : t("scoring"));
-  const expected = new Set(p.expected || []);
-  const submitted = new Set(p.submitted || []);
-  const absent = new Set(p.absent || []);
-  const recused = new Set(p.recused || []);
-  const done = [...expected].filter((j) => submitted.has(j)).length;
-  setText($.scoringCount, `${done} / ${expected.size}`);
-  $.scoringCount.dataset.done = String(done === expected.size && expected.size > 0);
+  // The hub counts and names each judge's standing; the screen only draws it.
+  const expected = (p.expected || []).length;
+  const done = p.done ?? 0;
+  setText($.scoringCount, `${done} / ${expected}`);
+  $.scoringCount.dataset.done = String(done === expected && expected > 0);
+  const standing = p.standing || {};
   const dots = [...maps.judges.values()].map((j) => {
-    const state = recused.has(j.id) ? "recused" : absent.has(j.id) ? "absent"
-      : submitted.has(j.id) ? "submitted" : "waiting";
+    const state = standing[j.id] || "waiting";
     return h("li", { class: `dot ${state}`, dataset: { judge: j.id, state } },
       h("span", { class: "dot-mark" }, state === "submitted" ? "✓" : ""),
       h("span", { class: "dot-name" }, j.name),
@@ -227,13 +225,12 @@ function boardRow(maps, group, row, node) {
 }
 
 function renderBoard(s, maps, group) {
-  const board = s[`board/${group}`] || { rows: [], pending: [], skipped: [] };
+  const board = s[`board/${group}`] || { rows: [], pending: [], skipped: [], revealed: 0, total: 0, waiting: 0 };
   setText($.boardTitle, `${maps.groupName(group)} · ${t("board")}`);
   setText($.boardMarker, board.final ? t("final") : t("inProgress"));
   $.boardMarker.dataset.final = String(Boolean(board.final));
-  const total = board.rows.length + board.pending.length;
-  setText($.boardCount, t("revealedOf", { n: board.rows.length, of: total }));
-  const waiting = board.pending.length - board.skipped.length;
+  setText($.boardCount, t("revealedOf", { n: board.revealed, of: board.total }));
+  const waiting = board.waiting;
   const foot = [waiting ? t("pendingCount", { n: waiting }) : "",
     board.skipped.length ? t("skippedCount", { n: board.skipped.length }) : ""];
   setText($.boardFoot, board.rows.length ? foot.filter(Boolean).join(" · ") : t("noRows"));

@@ -31,8 +31,7 @@ function renderNow(s, maps) {
   }
   const c = maps.caseInfo(st.case);
   const p = s.progress || {};
-  const submitted = new Set(p.submitted || []);
-  const done = (p.expected || []).filter((j) => submitted.has(j)).length;
+  const done = p.done ?? 0;
   const status = st.status;
   const extra = status === "scoring" || status === "closed" ? ` ${done} / ${(p.expected || []).length}` : "";
   $.nowBody.replaceChildren(
@@ -108,7 +107,7 @@ function renderBoard(s, maps) {
   }
   const head = h("p", { class: "board-head" },
     h("span", { class: `marker${board.final ? " final" : ""}` }, board.final ? t("final") : t("inProgress")),
-    h("span", { class: "muted" }, t("revealedOf", { n: board.rows.length, of: board.rows.length + board.pending.length })));
+    h("span", { class: "muted" }, t("revealedOf", { n: board.revealed, of: board.total })));
   const rows = board.rows.map((row) => {
     const c = maps.caseInfo(row.case);
     return h("li", { class: `row band-${maps.prizeRank(tab, row.prize)}`, dataset: { case: row.case } },

@@ -204,15 +204,9 @@ function formatTime(ms) {
   return new Date(ms).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
 }
 
+// What the pad is about now: the hub says (me.phase); "loading" until the first snapshot.
 function phaseOf(state) {
-  if (!state.run || !state.me) return "loading";
-  if (state.run.finished) return "over";
-  if (state.me.absent) return "absent";
-  const cur = state.run.current;
-  if (!cur) return "waiting";
-  const status = state.run.status[cur];
-  if (state.me.recused.includes(cur) && status !== "revealed" && status !== "skipped") return "recused";
-  return status;
+  return state.run && state.me ? state.me.phase : "loading";
 }
 
 // --- rendering ---
