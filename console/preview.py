@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from live.contest import Contest
-from live.final import Command, FinalState, apply, case_aggregate, decide
+from live.final import Command, FinalState, decide, replay
 from live.scoring import RuleError
-from live.views import aggregate_json, board_section
+from live.views import board_section, would_be
 
 
 def _groups_touched(
@@ -28,13 +28,6 @@ def _groups_touched(
     return list(dict.fromkeys(groups))
 
 
-def _would_be(contest: Contest, state: FinalState, case: str) -> dict[str, Any]:
-    try:
-        return aggregate_json(case_aggregate(contest, state.cases[case]))
-    except RuleError as exc:
-        return {"error": exc.code, "message": exc.message}
-
-
 def preview(
     contest: Contest, state: FinalState, action: str, args: Mapping[str, Any], at: int
 ) -> dict[str, Any]:
@@ -49,9 +42,9 @@ def preview(
             "groups": [],
             "case": None,
         }
-    after = state
-    for i, ev in enumerate(events):
-        after = apply(contest, after, {**ev, "seq": state.seq + i + 1, "at": at})
+    after = replay(
+        contest, [{**ev, "seq": state.seq + i + 1, "at": at} for i, ev in enumerate(events)], state
+    )
     groups = []
     for g in _groups_touched(contest, state, action, args, events):
         before_board = board_section(contest, state, g)
@@ -73,7 +66,7 @@ def preview(
             "case": case,
             "status_before": state.cases[case].status,
             "status_after": after.cases[case].status,
-            "before": _would_be(contest, state, case),
-            "after": _would_be(contest, after, case),
+            "before": would_be(contest, state.cases[case]),
+            "after": would_be(contest, after.cases[case]),
         }
     return {"ok": True, "error": None, "events": events, "groups": groups, "case": case_diff}

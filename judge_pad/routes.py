@@ -25,12 +25,11 @@ templates = Jinja2Templates(directory=HERE / "templates")
 def routes(hub: Hub) -> list[BaseRoute]:
     async def pad(request: Request) -> Response:
         contest = getattr(hub, "contest", None)
-        config = {"title": contest.title if contest else "", "static": STATIC_URL}
         # no-cache: a judge's tablet must pick up a fixed pad at the next reload.
         return templates.TemplateResponse(
             request,
             "pad.html",
-            {"config": config, "static": STATIC_URL},
+            {"title": contest.title if contest else "", "static": STATIC_URL},
             headers={"Cache-Control": "no-cache"},
         )
 

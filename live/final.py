@@ -7,12 +7,12 @@ Events are plain dicts ``{"type": ..., "data": {...}}``; the shell adds ``seq``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from live.contest import Contest
+from live.contest import Contest, ContestError, Problem, parse_contest
 from live.scoring import (
     Aggregate,
     Entry,
@@ -24,6 +24,7 @@ from live.scoring import (
     validate_entry,
 )
 
+CREATED = "created"  # the log's first event: it holds the whole contest
 CASE_STATUSES = ("waiting", "on_stage", "scoring", "closed", "revealed", "skipped")
 SCREENS = ("auto", "board", "awards", "welcome")
 TIMER_OPS = ("start", "pause", "resume", "add", "reset")
@@ -45,6 +46,8 @@ HOST_ACTIONS = (
     "show",
     "award_step",
 )
+# Corrections that are audited with the host's reason: decide refuses them without one.
+REASON_ACTIONS = ("reopen", "void", "absent", "present", "skip", "undo_reveal")
 Event = dict[str, Any]
 
 
@@ -60,6 +63,8 @@ class CaseState:
     status: str = "waiting"
     scores: Mapping[str, Score] = field(default_factory=dict)  # judge -> latest score
     result: Aggregate | None = None
+    # Fixed with the result at reveal (scores cannot change then): the tie-break reads them.
+    means: Mapping[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ def group_placings(contest: Contest, state: FinalState, group: str) -> list[Plac
         cs = state.cases[case.id]
         if cs.status != "revealed" or cs.result is None:
             continue
-        entries.append(Entry(case.id, cs.result.final, cs.result.unrounded, criterion_means(cs.scores)))
+        entries.append(Entry(case.id, cs.result.final, cs.result.unrounded, cs.means))
     return rank(entries, contest.tie_break, contest.group(group).prizes, state.tie_orders.get(group, ()))
 
 
@@ -147,6 +152,16 @@ def case_aggregate(contest: Contest, case: CaseState) -> Aggregate:
     """The would-be result from the scores given so far, in panel order."""
     totals = [(j.id, case.scores[j.id].total) for j in contest.judges if j.id in case.scores]
     return aggregate(contest.aggregation, totals)
+
+
+def next_case(state: FinalState) -> str | None:
+    """The case ``next`` would stage: the first waiting case after the current one in the
+    running order, wrapping round to the start (a case skipped earlier is not waiting)."""
+    start = state.order.index(state.current) + 1 if state.current else 0
+    for case in state.order[start:] + state.order[:start]:
+        if state.cases[case].status == "waiting":
+            return case
+    return None
 
 
 def prize_levels(contest: Contest, group: str) -> tuple[str, ...]:
@@ -209,13 +224,21 @@ def _awards_ready(contest: Contest, state: FinalState, group: str) -> None:
 
 def decide(contest: Contest, state: FinalState, cmd: Command) -> list[Event]:
     """Return the events a command produces, or raise RuleError with a code."""
-    if cmd.action != "score" and cmd.action not in _HOST:
-        raise _fail("unknown_action", f"unknown action {cmd.action!r}")
-    if not isinstance(cmd.args, Mapping):
-        raise _fail("bad_args", "args must be an object")
     if cmd.action == "score":
+        if not isinstance(cmd.args, Mapping):
+            raise _fail("bad_args", "args must be an object")
         return _decide_score(contest, state, cmd)
-    return _HOST[cmd.action](contest, state, cmd.args)
+    return decide_host(contest, state, cmd.action, cmd.args)
+
+
+def decide_host(contest: Contest, state: FinalState, action: str, args: Mapping[str, Any]) -> list[Event]:
+    """decide for a host action (no actor or clock needed): also the console's probe."""
+    handler = _HOST.get(action)
+    if handler is None:
+        raise _fail("unknown_action", f"unknown action {action!r}")
+    if not isinstance(args, Mapping):
+        raise _fail("bad_args", "args must be an object")
+    return handler(contest, state, args)
 
 
 def _decide_score(contest: Contest, state: FinalState, cmd: Command) -> list[Event]:
@@ -265,11 +288,10 @@ def _stage(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list
 def _next(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
     if state.current is not None and _status(state, state.current) not in ("revealed", "skipped"):
         raise _fail("case_in_progress", f"{state.current} is not revealed or skipped yet")
-    start = state.order.index(state.current) + 1 if state.current else 0
-    for case in state.order[start:] + state.order[:start]:
-        if _status(state, case) == "waiting":
-            return [{"type": "staged", "data": {"case": case}}]
-    raise _fail("no_next_case", "every case has been revealed or skipped")
+    case = next_case(state)
+    if case is None:
+        raise _fail("no_next_case", "every case has been revealed or skipped")
+    return [{"type": "staged", "data": {"case": case}}]
 
 
 def _timer(contest: Contest, state: FinalState, args: Mapping[str, Any]) -> list[Event]:
@@ -542,14 +564,15 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
     if kind == "revealed":
         case = data["case"]
         result = case_aggregate(contest, state.cases[case])
-        state = _with_case(state, case, status="revealed", result=result)
+        means = criterion_means(state.cases[case].scores)
+        state = _with_case(state, case, status="revealed", result=result, means=means)
         return replace(state, reveals=(*state.reveals, case), screen="auto", screen_group=None)
     if kind == "reveal_undone":
         case = data["case"]
         group = contest.case(case).group
         if state.current not in (None, case) and _status(state, state.current) == "on_stage":
             state = _with_case(state, state.current, status="waiting")
-        state = _with_case(state, case, status="closed", result=None)
+        state = _with_case(state, case, status="closed", result=None, means={})
         awards = {g: n for g, n in state.awards.items() if g != group}
         return replace(
             state, reveals=state.reveals[:-1], awards=awards, current=case, screen="auto", screen_group=None
@@ -580,8 +603,39 @@ def apply(contest: Contest, state: FinalState, event: Mapping[str, Any]) -> Fina
     return state
 
 
-def replay(contest: Contest, events: Sequence[Mapping[str, Any]]) -> FinalState:
-    state = initial_state(contest)
+# Errors a malformed (or tampered) stored event can raise in apply.
+REPLAY_ERRORS = (RuleError, KeyError, TypeError, ValueError, ArithmeticError, AttributeError, IndexError)
+
+
+class ReplayError(Exception):
+    """A stored event that cannot be folded into the state: which one, and why."""
+
+    def __init__(self, event: Mapping[str, Any], cause: Exception) -> None:
+        super().__init__(f"event {event.get('seq')}: cannot be replayed ({event.get('type')}): {cause!r}")
+        self.event = event
+        self.cause = cause
+
+
+def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
+    """The contest a log was created with, read from its first event alone."""
+    if not events or events[0].get("type") != CREATED:
+        raise ContestError([Problem("type", "the log does not start with a 'created' event")], "log event 1")
+    data = events[0].get("data")
+    if not isinstance(data, Mapping) or "contest" not in data:
+        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")], "log event 1")
+    return parse_contest(data["contest"], "log event 1")
+
+
+def replay(
+    contest: Contest, events: Iterable[Mapping[str, Any]], state: FinalState | None = None
+) -> FinalState:
+    """The fold: the state after ``events``, from ``state`` or the start of the final.
+
+    Raises ReplayError naming the first event that cannot be applied."""
+    state = initial_state(contest) if state is None else state
     for event in events:
-        state = apply(contest, state, event)
+        try:
+            state = apply(contest, state, event)
+        except REPLAY_ERRORS as exc:
+            raise ReplayError(event, exc) from exc
     return state

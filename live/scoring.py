@@ -219,6 +219,13 @@ def rank(
     return placings
 
 
+def tie_note(placing: Placing) -> str | None:
+    """How a placing is flagged: "boundary_tie" (the host must resolve it), "tied", or None."""
+    if placing.boundary_tie:
+        return "boundary_tie"
+    return "tied" if placing.tied else None
+
+
 def _prize_for(rank_: int, prizes: Sequence[tuple[str, int]]) -> str | None:
     upto = 0
     for name, count in prizes:

@@ -10,11 +10,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from live import chain
-from live.contest import Contest, ContestError, Problem, parse_contest
-from live.final import FinalState, apply, group_placings, initial_state
-from live.scoring import RuleError
+from live.contest import Contest, ContestError
+from live.final import CREATED, FinalState, ReplayError, contest_from_log, group_placings, replay
+from live.scoring import tie_note
 
-CREATED = "created"
+# CREATED and contest_from_log live in live.final; re-exported until hub.py and console/routes.py
+# import them from there.
+TIE_TEXT = {"boundary_tie": " (tie at a prize boundary)", "tied": " (tie)", None: ""}
+
+__all__ = ["CREATED", "Report", "contest_from_log", "results_text", "verify_events"]
 
 
 @dataclass(frozen=True)
@@ -25,15 +29,6 @@ class Report:
     problem: str = ""
     contest: Contest | None = None
     state: FinalState | None = None
-
-
-def contest_from_log(events: Sequence[Mapping[str, Any]]) -> Contest:
-    if not events or events[0].get("type") != CREATED:
-        raise ContestError([Problem("type", "the log does not start with a 'created' event")], "log event 1")
-    data = events[0].get("data")
-    if not isinstance(data, Mapping) or "contest" not in data:
-        raise ContestError([Problem("data.contest", "the 'created' event holds no contest")], "log event 1")
-    return parse_contest(data["contest"], "log event 1")
 
 
 def verify_events(
@@ -64,25 +59,10 @@ def verify_events(
         contest = contest_from_log(events)
     except ContestError as exc:
         return Report(False, head, len(events), "event 1: " + "; ".join(str(p) for p in exc.problems))
-    state = initial_state(contest)
-    for event in events:
-        try:
-            state = apply(contest, state, event)
-        except (
-            RuleError,
-            KeyError,
-            TypeError,
-            ValueError,
-            ArithmeticError,
-            AttributeError,
-            IndexError,
-        ) as exc:
-            return Report(
-                False,
-                head,
-                len(events),
-                f"event {event.get('seq')}: cannot be replayed ({event.get('type')}): {exc!r}",
-            )
+    try:
+        state = replay(contest, events)
+    except ReplayError as exc:
+        return Report(False, head, len(events), str(exc))
     return Report(True, head, len(events), contest=contest, state=state)
 
 
@@ -93,7 +73,7 @@ def results_text(contest: Contest, state: FinalState) -> str:
         for p in group_placings(contest, state, group.key):
             result = state.cases[p.case].result
             assert result is not None
-            flag = " (tie at a prize boundary)" if p.boundary_tie else " (tie)" if p.tied else ""
+            flag = TIE_TEXT[tie_note(p)]
             lines.append(
                 f"  {p.rank:>3}  {result.final:>7}  {p.prize or '-':<6} {p.case}  "
                 f"{contest.case(p.case).title}{flag}"

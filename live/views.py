@@ -10,16 +10,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from live.actions import actions_section
 from live.contest import Contest
 from live.final import (
+    CaseState,
     FinalState,
+    Score,
     case_aggregate,
     expected_judges,
     group_final,
     group_placings,
+    next_case,
     prize_levels,
 )
-from live.scoring import Aggregate, RuleError, plain
+from live.scoring import Aggregate, RuleError, plain, tie_note
 
 
 @dataclass
@@ -65,6 +69,7 @@ def run_section(state: FinalState) -> dict[str, Any]:
         "order": list(state.order),
         "status": {case: cs.status for case, cs in state.cases.items()},
         "current": state.current,
+        "next": next_case(state),
         "finished": state.finished,
     }
 
@@ -94,14 +99,63 @@ def progress_section(contest: Contest, state: FinalState) -> dict[str, Any]:
         return {"case": None}
     case = state.current
     scores = state.cases[case].scores
+    expected = expected_judges(contest, state, case)
     return {
         "case": case,
         "status": state.cases[case].status,
         "submitted": [j.id for j in contest.judges if j.id in scores],
-        "expected": list(expected_judges(contest, state, case)),
+        "expected": list(expected),
         "recused": [j.id for j in contest.judges if contest.is_recused(j.id, case)],
         "absent": [j for j in state.absent],
+        "done": sum(1 for j in expected if j in scores),
+        # No aggregate here: before the reveal a public standing never says counted or dropped.
+        "standing": judge_standing(contest, state, case, None),
     }
+
+
+JUDGE_STANDINGS = (
+    "counted",
+    "dropped_high",
+    "dropped_low",
+    "submitted",
+    "recused",
+    "absent",
+    "waiting",
+    "missing",
+)
+
+
+def judge_standing(contest: Contest, state: FinalState, case: str, agg: Aggregate | None) -> dict[str, str]:
+    """Each judge's standing on a case, in panel order.
+
+    A judge with a score is ``counted`` or ``dropped_high``/``dropped_low`` by ``agg`` (the
+    result, or the host's would-be result), else ``submitted``: pass ``agg`` only where the
+    values may be seen. Without a score: ``recused``, ``absent``, ``waiting`` while the case is
+    on stage or open for scoring, else ``missing``."""
+    cs = state.cases[case]
+    high = set(agg.dropped_high) if agg else set()
+    low = set(agg.dropped_low) if agg else set()
+    live = cs.status in ("on_stage", "scoring")
+    out = {}
+    for j in contest.judges:
+        if j.id in cs.scores:
+            status = (
+                "dropped_high"
+                if j.id in high
+                else "dropped_low"
+                if j.id in low
+                else "counted"
+                if agg
+                else "submitted"
+            )
+        elif contest.is_recused(j.id, case):
+            status = "recused"
+        elif j.id in state.absent:
+            status = "absent"
+        else:
+            status = "waiting" if live else "missing"
+        out[j.id] = status
+    return out
 
 
 def aggregate_json(agg: Aggregate) -> dict[str, Any]:
@@ -111,6 +165,28 @@ def aggregate_json(agg: Aggregate) -> dict[str, Any]:
         "dropped_low": list(agg.dropped_low),
         "final": str(agg.final),
         "unrounded": plain(agg.unrounded),
+    }
+
+
+def would_be(contest: Contest, case: CaseState) -> dict[str, Any]:
+    """The result a case's scores so far would give: ``aggregate_json``, or why there is none."""
+    return _would_be(contest, case)[1]
+
+
+def _would_be(contest: Contest, case: CaseState) -> tuple[Aggregate | None, dict[str, Any]]:
+    try:
+        agg = case_aggregate(contest, case)
+    except RuleError as exc:
+        return None, {"error": exc.code, "message": exc.message}
+    return agg, aggregate_json(agg)
+
+
+def score_json(score: Score) -> dict[str, Any]:
+    """One judge's score on the wire: values and total as decimal strings, and when it came."""
+    return {
+        "values": {k: plain(v) for k, v in score.values.items()},
+        "total": plain(score.total),
+        "at": score.at,
     }
 
 
@@ -135,7 +211,8 @@ def result_section(contest: Contest, state: FinalState) -> dict[str, Any]:
 
 def board_section(contest: Contest, state: FinalState, group: str) -> dict[str, Any]:
     rows = []
-    for p in group_placings(contest, state, group):
+    placings = group_placings(contest, state, group)
+    for p in placings:
         result = state.cases[p.case].result
         assert result is not None
         rows.append(
@@ -146,17 +223,24 @@ def board_section(contest: Contest, state: FinalState, group: str) -> dict[str, 
                 "prize": p.prize,
                 "tied": p.tied,
                 "boundary_tie": p.boundary_tie,
+                "tie": tie_note(p),
             }
         )
     pending = [
         c for c in state.order if contest.case(c).group == group and state.cases[c].status != "revealed"
     ]
+    skipped = [c for c in pending if state.cases[c].status == "skipped"]
     return {
         "group": group,
         "final": group_final(state, contest, group),
         "rows": rows,
         "pending": pending,
-        "skipped": [c for c in pending if state.cases[c].status == "skipped"],
+        "skipped": skipped,
+        "revealed": len(rows),
+        "total": len(rows) + len(pending),
+        "waiting": len(pending) - len(skipped),
+        "done": len(rows) + len(skipped),
+        "boundary_tie": any(p.boundary_tie for p in placings),
     }
 
 
@@ -221,6 +305,22 @@ def public_view(contest: Contest, state: FinalState) -> dict[str, Any]:
     return view
 
 
+def judge_phase(contest: Contest, state: FinalState, judge: str) -> str:
+    """What a judge's pad is about now: ``over``, ``absent``, ``waiting`` (nothing staged yet),
+    ``recused`` (from the current case, until it is revealed or skipped), else the current
+    case's status."""
+    if state.finished:
+        return "over"
+    if judge in state.absent:
+        return "absent"
+    if state.current is None:
+        return "waiting"
+    status = state.cases[state.current].status
+    if contest.is_recused(judge, state.current) and status not in ("revealed", "skipped"):
+        return "recused"
+    return status
+
+
 JUDGE_SHARED = ("contest", "run", "stage", "progress")
 
 
@@ -236,11 +336,7 @@ def judge_view(
     for case, cs in state.cases.items():
         score = cs.scores.get(judge)
         if score is not None:
-            own[case] = {
-                "values": {k: plain(v) for k, v in score.values.items()},
-                "total": plain(score.total),
-                "at": score.at,
-            }
+            own[case] = score_json(score)
     return {
         **{name: public[name] for name in JUDGE_SHARED},
         "me": {
@@ -249,6 +345,7 @@ def judge_view(
             "absent": judge in state.absent,
             "recused": sorted(c for j, c in contest.recusals if j == judge),
             "scores": own,
+            "phase": judge_phase(contest, state, judge),
         },
     }
 
@@ -258,16 +355,10 @@ def scores_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     if state.current is None:
         return {"case": None}
     cs = state.cases[state.current]
-    entries = {
-        j: {"values": {k: plain(v) for k, v in s.values.items()}, "total": plain(s.total), "at": s.at}
-        for j, s in cs.scores.items()
-    }
-    would_be: dict[str, Any]
-    try:
-        would_be = aggregate_json(case_aggregate(contest, cs))
-    except RuleError as exc:
-        would_be = {"error": exc.code, "message": exc.message}
-    return {"case": state.current, "entries": entries, "would_be": would_be}
+    entries = {j: score_json(s) for j, s in cs.scores.items()}
+    agg, wb = _would_be(contest, cs)
+    standing = judge_standing(contest, state, state.current, agg)
+    return {"case": state.current, "entries": entries, "would_be": wb, "standing": standing}
 
 
 def judges_section(
@@ -275,6 +366,7 @@ def judges_section(
 ) -> list[dict[str, Any]]:
     case = state.current
     submitted = state.cases[case].scores if case else {}
+    standing = judge_standing(contest, state, case, None) if case else {}
     rows = []
     for j in contest.judges:
         p = presence.get(j.id) or Presence()
@@ -290,6 +382,7 @@ def judges_section(
                 "submitted": j.id in submitted,
                 "recused": bool(case) and contest.is_recused(j.id, case or ""),
                 "absent": state.absent.get(j.id),
+                "standing": standing.get(j.id),
             }
         )
     return rows
@@ -309,4 +402,5 @@ def host_view(
         "absent": dict(state.absent),
         "tie_orders": {g: list(o) for g, o in state.tie_orders.items()},
     }
+    view["actions"] = actions_section(contest, state)
     return view

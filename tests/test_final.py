@@ -8,15 +8,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from core_helpers import Final, crit, mini_contest
+from core_helpers import Final, crit, mini_contest, mini_dict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from live.contest import ContestError
 from live.final import (
+    CREATED,
     HOST_ACTIONS,
     Command,
     FinalState,
+    ReplayError,
     apply,
+    contest_from_log,
     decide,
     expected_judges,
     group_placings,
@@ -1052,6 +1056,33 @@ def test_replay_equals_step_by_step_folding() -> None:
     for k in range(0, len(f.events) + 1, 7):
         expected = f.history[k - 1] if k else initial_state(f.contest)
         assert replay(f.contest, f.events[:k]) == expected
+
+
+def test_replay_goes_on_from_a_given_state() -> None:
+    f = Final()
+    play_mini_final(f)
+    half = len(f.events) // 2
+    middle = replay(f.contest, f.events[:half])
+    assert replay(f.contest, f.events[half:], middle) == f.state
+
+
+def test_replay_names_the_event_it_cannot_apply() -> None:
+    f = Final()
+    s_staged(f)
+    bad = {"type": "revealed", "data": {"case": "c1"}, "seq": len(f.events) + 1, "at": 0}  # no scores
+    with pytest.raises(ReplayError) as caught:
+        replay(f.contest, [*f.events, bad])
+    assert caught.value.event is bad
+    assert str(caught.value).startswith(f"event {bad['seq']}: cannot be replayed (revealed): RuleError(")
+
+
+def test_the_contest_is_read_from_the_first_event() -> None:
+    contest = mini_contest()
+    data = {"contest": mini_dict()}
+    assert contest_from_log([{"type": CREATED, "data": data}]) == contest
+    for events in ([], [{"type": "staged", "data": data}], [{"type": CREATED, "data": {}}]):
+        with pytest.raises(ContestError):
+            contest_from_log(events)
 
 
 def test_apply_is_pure() -> None:

@@ -1,29 +1,21 @@
 // The printable judge cards: fetched with the host token (the cards carry judge secrets),
 // one card per judge with its QR code (made by the hub) and the short code to type.
 
+import { bearerFetch, hostToken } from "/static/live/auth.js";
+import { h } from "/static/live/dom.js";
 import { makeT, applyI18n, getLang, setLang } from "/static/live/i18n.js";
 import { CARDS } from "/static/console/strings.js";
 
 const t = makeT(CARDS);
-const TOKEN_KEY = "live.console.token";
 const $ = (sel) => document.querySelector(sel);
 
-function el(tag, cls, text) {
-  const node = document.createElement(tag);
-  if (cls) node.className = cls;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 async function load() {
-  const token = localStorage.getItem(TOKEN_KEY);
-  if (!token) {
+  if (!hostToken.get()) {
     $("#cards-error").textContent = t("cards_signin");
     return;
   }
   const base = $("#base").value.trim();
-  const res = await fetch(`/console/api/cards${base ? `?base=${encodeURIComponent(base)}` : ""}`,
-    { headers: { Authorization: `Bearer ${token}` } });
+  const res = await bearerFetch(`/console/api/cards${base ? `?base=${encodeURIComponent(base)}` : ""}`);
   if (!res.ok) {
     $("#cards-error").textContent = res.status === 401 ? t("bad_token") : res.statusText;
     return;
@@ -32,16 +24,13 @@ async function load() {
   $("#cards-error").textContent = "";
   $("#base").value = data.base;
   const cards = data.cards.map((c) => {
-    const card = el("article", "card");
-    card.dataset.judge = c.id;
-    card.append(el("div", "ctitle", data.title), el("div", "name", c.name), el("div", "unit", c.unit));
-    const qr = el("div", "qr");
+    const qr = h("div", { class: "qr" });
     qr.innerHTML = c.svg; // an SVG the hub made with segno from our own URL, not user text
-    card.append(qr, el("div", "scan", t("card_scan")));
-    const code = el("div", "code");
-    code.append(el("span", "label", `${t("card_code")} `), el("strong", "", c.code));
-    card.append(code, el("div", "url", data.base + "/pad"));
-    return card;
+    return h("article", { class: "card", dataset: { judge: c.id } },
+      h("div", { class: "ctitle" }, data.title), h("div", { class: "name" }, c.name), h("div", { class: "unit" }, c.unit),
+      qr, h("div", { class: "scan" }, t("card_scan")),
+      h("div", { class: "code" }, h("span", { class: "label" }, `${t("card_code")} `), h("strong", {}, c.code)),
+      h("div", { class: "url" }, data.base + "/pad"));
   });
   $("#cards").replaceChildren(...cards);
 }

@@ -2,11 +2,14 @@
 // (what the natural next step is, why a button is disabled) are read from the view; scores,
 // ranks and previews always come from the hub.
 
-import { LiveClient, timerRemaining, formatClock } from "/static/live/client.js";
+import { bearerFetch, hostToken } from "/static/live/auth.js";
+import { LiveClient } from "/static/live/client.js";
+import { countdown, everyTick, formatClock } from "/static/live/clock.js";
+import { contestIndex } from "/static/live/contest.js";
+import { h } from "/static/live/dom.js";
 import { makeT, applyI18n, errorText, getLang, setLang } from "/static/live/i18n.js";
 import { DICT } from "/static/console/strings.js";
 
-const TOKEN_KEY = "live.console.token";
 const t = makeT(DICT);
 const $ = (sel, root = document) => root.querySelector(sel);
 const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
@@ -17,26 +20,37 @@ let tab = "scores";
 let fixState = null; // the open correction dialog: {kind, action, fields}
 let previewSeq = 0;
 
-// --- small DOM helpers: text goes in as text, never as HTML ---
+// --- the hub's answers: the host view's `actions` section holds, for every host action, what
+// decide would answer now. A button is disabled exactly when its check says no, says why in
+// the hub's words, and sends exactly the check's action and args. No rule is restated here.
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "class") node.className = v;
-    else if (k === "on") for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
-    else if (k === "dataset") Object.assign(node.dataset, v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) node.append(c);
-  return node;
+function check(key) {
+  return (S.actions && S.actions.checks && S.actions.checks[key]) || null;
 }
 
-function guardButton(label, reason, onClick, cls = "") {
-  // A disabled button says why, both on hover and in the text beside it.
-  const b = el("button", { type: "button", class: cls, disabled: Boolean(reason), title: reason || null }, label);
-  if (!reason) b.addEventListener("click", onClick);
-  return reason ? el("span", { class: "guarded" }, b, el("small", { class: "why" }, reason)) : b;
+function refusal(chk) {
+  if (!chk) return t("connecting");
+  if (chk.ok) return null;
+  return errorText({ code: chk.code, message: chk.message }) || t("why_refused");
+}
+
+// A host-action button: data-check names its check; a refusal shows on hover and, when
+// `inline`, in the text beside it.
+function actButton(key, label, onPress, { cls = "", inline = true } = {}) {
+  const chk = check(key);
+  const reason = refusal(chk);
+  const b = h("button", {
+    type: "button", class: cls, disabled: Boolean(reason), title: reason, dataset: { check: key },
+    onclick: reason ? null : () => onPress(chk),
+  }, label);
+  return reason && inline ? h("span", { class: "guarded" }, b, h("small", { class: "why" }, reason)) : b;
+}
+
+// The same for a button written in the page's HTML (the timer row).
+function applyCheck(b) {
+  const reason = refusal(check(b.dataset.check));
+  b.disabled = Boolean(reason);
+  b.title = reason || "";
 }
 
 function toast(text, kind = "ok") {
@@ -45,38 +59,27 @@ function toast(text, kind = "ok") {
   box.className = `toast ${kind}`;
   box.hidden = false;
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => (box.hidden = true), 4000);
+  toast.timer = setTimeout(() => (box.hidden = true), kind === "bad" ? 10000 : 4000); // a refusal stays to be read
 }
 
 // --- contest lookups ---
 
 const contest = () => S.contest || { cases: [], groups: [], judges: [], rubric: [] };
-const caseInfo = (id) => contest().cases.find((c) => c.id === id) || { id, title: id, group: "" };
-const groupName = (key) => (contest().groups.find((g) => g.key === key) || { name: key }).name;
-const judgeName = (id) => (contest().judges.find((j) => j.id === id) || { name: id }).name;
+const caseInfo = (id) => contestIndex(S.contest).caseInfo(id);
+const groupName = (key) => contestIndex(S.contest).groupName(key);
+const judgeName = (id) => contestIndex(S.contest).judgeName(id);
 const statusOf = (id) => (S.run ? S.run.status[id] : null);
 const caseLabel = (id) => `${caseInfo(id).title}`;
 
-function currentStatus() {
-  return S.run && S.run.current ? S.run.status[S.run.current] : null;
-}
-
-function timerFresh() {
-  const tm = S.stage && S.stage.timer;
-  return !tm || (tm.running_since == null && tm.elapsed_ms === 0);
-}
-
-function timerRunning() {
-  return Boolean(S.stage && S.stage.timer && S.stage.timer.running_since != null);
-}
-
-function nextWaiting() {
-  const order = S.run.order;
-  const start = S.run.current ? order.indexOf(S.run.current) + 1 : 0;
-  return [...order.slice(start), ...order.slice(0, start)].find((c) => S.run.status[c] === "waiting") || null;
-}
-
 // --- commands ---
+
+// Why a command was not applied, in words: refused by the hub (its code), never sent (no
+// link), or sent with no answer in time (the client's deadline): the host must know which.
+function failureText(err) {
+  if (err.code === "offline") return t("not_applied_offline");
+  if (err.code === "unconfirmed") return t("not_confirmed");
+  return errorText(err);
+}
 
 async function send(action, args = {}) {
   if (!client) return false;
@@ -85,7 +88,7 @@ async function send(action, args = {}) {
     toast(t("done", { what: t(`act_${action}`) }));
     return true;
   } catch (err) {
-    toast(errorText(err), "bad");
+    toast(`${t(`act_${action}`)}: ${failureText(err)}`, "bad");
     return false;
   }
 }
@@ -107,46 +110,26 @@ async function guarded(action, args, confirmText) {
   return send(action, args);
 }
 
-// --- the next step ---
+// --- the next step: the hub's next_step, with its own answer ---
 
 function nextStep() {
-  if (!S.run) return { label: "…", why: t("connecting") };
-  const cur = S.run.current;
-  const status = currentStatus();
-  if (!cur || status === "revealed" || status === "skipped") {
-    const next = nextWaiting();
-    if (!next) return { label: t("ns_done"), why: t("why_all_done") };
-    return { action: "next", args: {}, label: t(cur ? "ns_next" : "ns_first", { title: caseLabel(next) }) };
-  }
-  if (status === "on_stage") {
-    if (timerFresh()) return { action: "timer", args: { op: "start" }, label: t("ns_timer") };
-    return { action: "open", args: {}, label: t("ns_open") };
-  }
-  const prog = S.progress || { submitted: [], expected: [] };
-  const got = prog.expected.filter((j) => prog.submitted.includes(j)).length;
-  if (status === "scoring") {
-    const missing = prog.expected.length - got;
-    return {
-      action: "close", args: {}, label: t("ns_close", { n: got, m: prog.expected.length }),
-      confirm: missing > 0 ? t("confirm_close_early", { n: got, m: prog.expected.length }) : null,
-    };
-  }
-  if (status === "closed") {
-    const wb = S.scores && S.scores.would_be;
-    if (wb && wb.error) return { label: t("ns_reveal"), why: errorText({ code: wb.error, message: wb.message }) };
-    return {
-      action: "reveal", args: {}, label: t("ns_reveal"),
-      confirm: t("confirm_reveal", { title: caseLabel(cur), final: wb ? wb.final : "?" }),
-    };
-  }
-  return { label: "…" };
+  const ns = S.actions && S.actions.next_step;
+  if (!ns) return { label: "…", why: t("connecting"), key: "" };
+  const vars = { title: ns.case ? caseLabel(ns.case) : "", n: ns.submitted, m: ns.expected };
+  let confirm = null;
+  if (ns.confirm === "close_early") confirm = t("confirm_close_early", vars);
+  if (ns.confirm === "reveal") confirm = t("confirm_reveal", { title: caseLabel(ns.case), final: ns.final ?? "?" });
+  let why = null;
+  if (!ns.action) why = ns.label === "ns_done" ? t("why_all_done") : refusal(ns) || "…";
+  else if (!ns.ok) why = refusal(ns);
+  return { key: ns.key || "", action: ns.action, args: ns.args, label: t(ns.label, vars), confirm, why };
 }
 
 let stepping = false; // one next step in flight at a time: a double press must not do two
 
 async function doNextStep() {
   const step = nextStep();
-  if (!step.action || stepping) return;
+  if (!step.action || step.why || stepping) return;
   stepping = true;
   $("#next-step").blur();
   try {
@@ -159,22 +142,18 @@ async function doNextStep() {
 function renderNext() {
   const step = nextStep();
   const btn = $("#next-step");
-  btn.replaceChildren(el("span", {}, step.label), el("kbd", {}, "N"));
-  btn.disabled = !step.action;
+  btn.replaceChildren(h("span", {}, step.label), h("kbd", {}, "N"));
+  btn.disabled = Boolean(step.why);
   btn.title = step.why || t("shortcut");
   btn.dataset.action = step.action || "";
+  btn.dataset.check = step.key;
   $("#next-why").textContent = step.why || t("shortcut");
 }
 
 // --- panels ---
 
 function statusBadge(status) {
-  return el("span", { class: `badge st-${status}` }, t(`st_${status}`));
-}
-
-function inProgressReason() {
-  const st = currentStatus();
-  return st === "scoring" || st === "closed" ? t("why_in_progress") : null;
+  return h("span", { class: `badge st-${status}` }, t(`st_${status}`));
 }
 
 function renderRunShow() {
@@ -182,31 +161,27 @@ function renderRunShow() {
   const parts = [];
   for (const g of contest().groups) {
     const ids = S.run.order.filter((c) => caseInfo(c).group === g.key);
-    parts.push(el("h2", {}, g.name, el("small", {}, ` ${ids.filter((c) => ["revealed", "skipped"].includes(statusOf(c))).length}/${ids.length}`)));
-    const board = S[`board/${g.key}`] || { rows: [] };
-    const list = el("ol", { class: "cases" });
+    const board = S[`board/${g.key}`] || { rows: [], done: 0, total: ids.length };
+    parts.push(h("h2", {}, g.name, h("small", {}, ` ${board.done}/${board.total}`)));
+    const list = h("ol", { class: "cases" });
     ids.forEach((id, i) => {
       const info = caseInfo(id);
       const st = statusOf(id);
       const row = board.rows.find((r) => r.case === id);
+      // What the hub would accept for this case; staging shows its refusal too (why not now).
       const actions = [];
-      if (st === "waiting") {
-        actions.push(guardButton(t("b_stage"), inProgressReason(), () => guarded("stage", { case: id }), "small"));
-        actions.push(el("button", { type: "button", class: "small", on: { click: () => openFix("move", { case: id }) } }, t("b_move")));
+      if (check(`stage:${id}`)?.ok || id !== S.run.current) {
+        actions.push(actButton(`stage:${id}`, t("b_stage"), (c) => guarded(c.action, c.args), { cls: "small" }));
       }
-      if (st === "waiting" || st === "on_stage") {
-        actions.push(el("button", { type: "button", class: "small", on: { click: () => openFix("skip", { case: id }) } }, t("b_skip")));
-      }
-      if (st === "skipped") {
-        actions.push(guardButton(t("b_stage"), inProgressReason(), () => guarded("stage", { case: id }), "small"));
-      }
-      list.append(el("li", { class: `case ${id === S.run.current ? "current" : ""} st-${st}`, dataset: { case: id } },
-        el("span", { class: "num" }, String(i + 1)),
-        el("div", { class: "ctitle", title: info.title }, info.title),
+      if (check(`move:${id}`)?.ok) actions.push(actButton(`move:${id}`, t("b_move"), () => openFix("move", { case: id }), { cls: "small" }));
+      if (check(`skip:${id}`)?.ok) actions.push(actButton(`skip:${id}`, t("b_skip"), () => openFix("skip", { case: id }), { cls: "small" }));
+      list.append(h("li", { class: `case ${id === S.run.current ? "current" : ""} st-${st}`, dataset: { case: id } },
+        h("span", { class: "num" }, String(i + 1)),
+        h("div", { class: "ctitle", title: info.title }, info.title),
         statusBadge(st),
-        el("div", { class: "meta", title: `${info.presenter || ""} · ${info.unit || ""}` }, `${info.presenter || ""} · ${info.unit || ""}`),
-        row ? el("span", { class: "final" }, `${row.final}${row.prize ? " " + row.prize : ""}`)
-          : el("div", { class: "acts" }, actions)));
+        h("div", { class: "meta", title: `${info.presenter || ""} · ${info.unit || ""}` }, `${info.presenter || ""} · ${info.unit || ""}`),
+        row ? h("span", { class: "final" }, `${row.final}${row.prize ? " " + row.prize : ""}`)
+          : h("div", { class: "acts" }, actions)));
     });
     parts.push(list);
   }
@@ -219,22 +194,26 @@ function renderRunShow() {
 function tieAlerts() {
   // A tie at a prize boundary blocks that group's awards: say so where the host is looking.
   return contest().groups.filter((g) => boundaryTies(g.key).length).map((g) =>
-    el("div", { class: "alert", dataset: { group: g.key } }, `⚠ ${g.name}: ${t("tie_banner")} `,
-      el("button", { type: "button", class: "danger small", on: { click: () => openFix("resolve_tie", { group: g.key }) } }, t("b_resolve"))));
+    h("div", { class: "alert", dataset: { group: g.key } }, `⚠ ${g.name}: ${t("tie_banner")} `,
+      resolveButton(g.key)));
+}
+
+function resolveButton(group) {
+  return actButton(`resolve_tie:${group}`, t("b_resolve"), () => openFix("resolve_tie", { group }), { cls: "danger small", inline: false });
 }
 
 function renderCurrent() {
   const box = $("#current");
   const cur = S.run.current;
   if (!cur) {
-    box.replaceChildren(el("div", { class: "idle" }, t("no_current")), el("div", { class: "meta" }, screenText()), ...tieAlerts());
+    box.replaceChildren(h("div", { class: "idle" }, t("no_current")), h("div", { class: "meta" }, screenText()), ...tieAlerts());
     return;
   }
   const info = caseInfo(cur);
   box.replaceChildren(
-    el("div", { class: "where" }, `${groupName(info.group)} · ${t("nth", { i: S.stage.index, n: S.stage.of })}`, statusBadge(statusOf(cur))),
-    el("div", { class: "ctitle big" }, info.title),
-    el("div", { class: "meta" }, `${info.presenter || ""} · ${info.unit || ""} · ${screenText()}`),
+    h("div", { class: "where" }, `${groupName(info.group)} · ${t("nth", { i: S.stage.index, n: S.stage.of })}`, statusBadge(statusOf(cur))),
+    h("div", { class: "ctitle big" }, info.title),
+    h("div", { class: "meta" }, `${info.presenter || ""} · ${info.unit || ""} · ${screenText()}`),
     ...tieAlerts());
 }
 
@@ -245,38 +224,13 @@ function screenText() {
 }
 
 function renderTimer() {
-  const cur = S.run.current;
-  const none = cur ? null : t("why_no_case");
-  const running = timerRunning();
-  const reasons = {
-    start: none || (running ? t("why_running") : null),
-    pause: none || (!running ? t("why_not_running") : null),
-    resume: none || (running ? t("why_running") : timerFresh() ? t("why_use_start") : null),
-    add: none,
-    reset: none,
-    comment: none || (running ? t("why_running") : null),
-  };
-  const commentSeconds = contest().comment_seconds || 0;
+  const comment = check("timer:comment");
   const cb = $("#comment-timer");
-  cb.hidden = !commentSeconds;
-  cb.textContent = t("t_comment", { time: formatClock(commentSeconds * 1000) });
-  for (const b of $$("[data-timer]")) {
-    const r = reasons[b.dataset.timer];
-    b.disabled = Boolean(r);
-    b.title = r || "";
-  }
-  const st = currentStatus();
-  const wb = S.scores && S.scores.would_be;
-  const acts = {
-    open: st === "on_stage" ? null : cur ? t("why_status", { st: t(`st_${st}`) }) : none,
-    close: st === "scoring" ? null : cur ? t("why_status", { st: t(`st_${st}`) }) : none,
-    reveal: st !== "closed" ? (cur ? t("why_status", { st: t(`st_${st}`) }) : none) : wb && wb.error ? errorText({ code: wb.error }) : null,
-  };
-  for (const b of $$("[data-act]")) {
-    const r = acts[b.dataset.act];
-    b.disabled = Boolean(r);
-    b.title = r || "";
-  }
+  cb.hidden = !comment; // present only when the contest has a comments countdown
+  if (comment) cb.textContent = t("t_comment", { time: formatClock(comment.args.seconds * 1000) });
+  const add = check("timer:add");
+  $("#timer-add").textContent = t("t_add", { s: add ? add.args.seconds : "" });
+  for (const b of $$(".timer-row [data-check]")) applyCheck(b);
   tick();
 }
 
@@ -288,16 +242,16 @@ function tick() {
     clock.className = "clock";
     return;
   }
-  const ms = timerRemaining(S.stage.timer, client.serverNow());
-  clock.textContent = formatClock(ms);
-  clock.className = `clock ${timerRunning() ? "running" : "paused"} ${ms < 0 ? "over" : ms < 60000 ? "low" : ""}`;
+  const cd = countdown(S.stage.timer, client.serverNow());
+  clock.textContent = cd.text;
+  clock.className = `clock ${cd.running ? "running" : "paused"} ${cd.over ? "over" : cd.warn ? "warn" : ""}`;
 }
 
 function renderScores() {
   const box = $("#tab-scores");
   const sc = S.scores || {};
   if (!sc.case) {
-    box.replaceChildren(el("p", { class: "muted" }, t("no_current")));
+    box.replaceChildren(h("p", { class: "muted" }, t("no_current")));
     return;
   }
   const wb = sc.would_be || {};
@@ -305,7 +259,7 @@ function renderScores() {
   const low = new Set(wb.dropped_low || []);
   const prog = S.progress || { recused: [], absent: [] };
   const crit = contest().single ? [] : contest().rubric;
-  const head = el("tr", {}, el("th", {}, t("judge")), ...crit.map((c) => el("th", {}, c.name)), el("th", {}, t("total")), el("th", {}, ""));
+  const head = h("tr", {}, h("th", {}, t("judge")), ...crit.map((c) => h("th", {}, c.name)), h("th", {}, t("total")), h("th", {}, ""));
   const rows = contest().judges.map((j) => {
     const e = sc.entries[j.id];
     let note = "";
@@ -315,16 +269,16 @@ function renderScores() {
     else if (high.has(j.id)) note = t("dropped_high");
     else if (low.has(j.id)) note = t("dropped_low");
     const dropped = high.has(j.id) || low.has(j.id);
-    return el("tr", { class: `${dropped ? "dropped" : ""} ${e ? "" : "none"}`, dataset: { judge: j.id } },
-      el("td", {}, j.name),
-      ...crit.map((c) => el("td", { class: "num" }, e ? e.values[c.key] ?? "" : "")),
-      el("td", { class: "num total" }, e ? e.total : "—"),
-      el("td", { class: "note" }, note));
+    return h("tr", { class: `${dropped ? "dropped" : ""} ${e ? "" : "none"}`, dataset: { judge: j.id } },
+      h("td", {}, j.name),
+      ...crit.map((c) => h("td", { class: "num" }, e ? e.values[c.key] ?? "" : "")),
+      h("td", { class: "num total" }, e ? e.total : "—"),
+      h("td", { class: "note" }, note));
   });
   const final = wb.error
-    ? el("p", { class: "wouldbe warn" }, `${t("would_be")}: ${errorText({ code: wb.error, message: wb.message })}`)
-    : el("p", { class: "wouldbe" }, `${t(statusOf(sc.case) === "revealed" ? "final" : "would_be")}: `, el("strong", { id: "would-be" }, wb.final), ` (${t("unrounded")} ${shortDecimal(wb.unrounded)})`);
-  box.replaceChildren(el("table", { class: "grid scores" }, el("thead", {}, head), el("tbody", {}, rows)), final);
+    ? h("p", { class: "wouldbe warn" }, `${t("would_be")}: ${errorText({ code: wb.error, message: wb.message })}`)
+    : h("p", { class: "wouldbe" }, `${t(statusOf(sc.case) === "revealed" ? "final" : "would_be")}: `, h("strong", { id: "would-be" }, wb.final), ` (${t("unrounded")} ${shortDecimal(wb.unrounded)})`);
+  box.replaceChildren(h("table", { class: "grid scores" }, h("thead", {}, head), h("tbody", {}, rows)), final);
 }
 
 function shortDecimal(text) {
@@ -338,31 +292,23 @@ function boundaryTies(group) {
   return board ? board.rows.filter((r) => r.boundary_tie) : [];
 }
 
-function awardsReason(group) {
-  const board = S[`board/${group}`];
-  if (!board || !board.final) return t("why_group_not_final");
-  if (boundaryTies(group).length) return t("why_tie");
-  return null;
-}
-
 function renderBoards() {
   const box = $("#tab-boards");
   const parts = [];
   for (const g of contest().groups) {
     const board = S[`board/${g.key}`];
     const ties = boundaryTies(g.key);
-    const head = el("h3", {}, g.name, board.final ? el("small", {}, ` · ${t("group_final")}`) : el("small", {}, ` · ${t("pending_n", { n: board.pending.length })}`));
+    const head = h("h3", {}, g.name, board.final ? h("small", {}, ` · ${t("group_final")}`) : h("small", {}, ` · ${t("pending_n", { n: board.pending.length })}`));
     parts.push(head);
     if (ties.length) {
-      parts.push(el("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ",
-        el("button", { type: "button", class: "danger small", on: { click: () => openFix("resolve_tie", { group: g.key }) } }, t("b_resolve"))));
+      parts.push(h("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ", resolveButton(g.key)));
     }
-    const rows = board.rows.map((r) => el("tr", { class: r.boundary_tie ? "tie" : r.tied ? "tied" : "" , dataset: { case: r.case } },
-      el("td", { class: "num" }, String(r.rank)), el("td", {}, caseLabel(r.case)), el("td", { class: "num" }, r.final),
-      el("td", {}, r.prize || ""), el("td", {}, r.boundary_tie ? t("boundary_tie") : r.tied ? t("tied") : "")));
-    parts.push(rows.length ? el("table", { class: "grid board", dataset: { group: g.key } },
-      el("thead", {}, el("tr", {}, ...["rank", "case", "final", "prize", ""].map((k) => el("th", { class: ["rank", "final"].includes(k) ? "num" : "" }, k ? t(k) : "")))),
-      el("tbody", {}, rows)) : el("p", { class: "muted" }, t("no_results")));
+    const rows = board.rows.map((r) => h("tr", { class: r.boundary_tie ? "tie" : r.tied ? "tied" : "" , dataset: { case: r.case } },
+      h("td", { class: "num" }, String(r.rank)), h("td", {}, caseLabel(r.case)), h("td", { class: "num" }, r.final),
+      h("td", {}, r.prize || ""), h("td", {}, r.boundary_tie ? t("boundary_tie") : r.tied ? t("tied") : "")));
+    parts.push(rows.length ? h("table", { class: "grid board", dataset: { group: g.key } },
+      h("thead", {}, h("tr", {}, ...["rank", "case", "final", "prize", ""].map((k) => h("th", { class: ["rank", "final"].includes(k) ? "num" : "" }, k ? t(k) : "")))),
+      h("tbody", {}, rows)) : h("p", { class: "muted" }, t("no_results")));
   }
   box.replaceChildren(...parts);
 }
@@ -370,47 +316,30 @@ function renderBoards() {
 function renderScreen() {
   const box = $("#tab-screen");
   const sc = S.screen || {};
-  const parts = [el("p", { class: "now" }, screenText())];
-  const row = el("div", { class: "row wrap" },
-    el("button", { type: "button", class: sc.mode === "auto" ? "on" : "", on: { click: () => send("show", { screen: "auto" }) } }, t("scr_auto")),
-    el("button", { type: "button", class: sc.mode === "welcome" ? "on" : "", on: { click: () => send("show", { screen: "welcome" }) } }, t("scr_welcome")));
-  parts.push(row);
+  const send1 = (c) => send(c.action, c.args);
+  const parts = [h("p", { class: "now" }, screenText())];
+  parts.push(h("div", { class: "row wrap" },
+    actButton("show:auto", t("scr_auto"), send1, { cls: sc.mode === "auto" ? "on" : "" }),
+    actButton("show:welcome", t("scr_welcome"), send1, { cls: sc.mode === "welcome" ? "on" : "" })));
   for (const g of contest().groups) {
     const aw = (S.awards && S.awards.groups[g.key]) || { shown: 0, steps: 0 };
-    const showingAwards = sc.mode === "awards" && sc.group === g.key;
-    let stepReason = null;
-    if (!showingAwards) stepReason = t("why_show_awards_first");
-    else if (aw.shown >= aw.steps) stepReason = t("why_awards_done");
-    else stepReason = awardsReason(g.key);
-    parts.push(el("div", { class: "row wrap group-screen", dataset: { group: g.key } },
-      el("strong", {}, g.name),
-      el("button", { type: "button", class: sc.mode === "board" && sc.group === g.key ? "on" : "", on: { click: () => send("show", { screen: "board", group: g.key }) } }, t("scr_board")),
-      guardButton(t("scr_awards"), awardsReason(g.key), () => send("show", { screen: "awards", group: g.key }), showingAwards ? "on" : ""),
-      guardButton(t("scr_award_step", { k: aw.shown, n: aw.steps }), stepReason, () => guarded("award_step", { group: g.key }, t("confirm_award_step")), "primary")));
+    const on = (mode) => (sc.mode === mode && sc.group === g.key ? "on" : "");
+    parts.push(h("div", { class: "row wrap group-screen", dataset: { group: g.key } },
+      h("strong", {}, g.name),
+      actButton(`show:board:${g.key}`, t("scr_board"), send1, { cls: on("board") }),
+      actButton(`show:awards:${g.key}`, t("scr_awards"), send1, { cls: on("awards") }),
+      actButton(`award_step:${g.key}`, t("scr_award_step", { k: aw.shown, n: aw.steps }),
+        (c) => guarded(c.action, c.args, t("confirm_award_step")), { cls: "primary" })));
   }
   box.replaceChildren(...parts);
 }
 
+const FIXES = ["reopen", "void", "absent", "present", "skip", "move", "resolve_tie", "undo_reveal"];
+
 function renderFix() {
-  const box = $("#tab-fix");
-  const cur = S.run.current;
-  const st = currentStatus();
-  const scored = S.scores && S.scores.entries ? Object.keys(S.scores.entries) : [];
-  const reveals = (S.corrections && S.corrections.reveals) || [];
-  const anyTie = contest().groups.some((g) => (S[`board/${g.key}`].rows || []).some((r) => r.tied));
-  const items = [
-    ["reopen", !cur ? t("why_no_case") : st !== "closed" ? t("why_reopen") : null],
-    ["void", !cur ? t("why_no_case") : st === "revealed" ? t("why_undo_first") : !scored.length ? t("why_no_scores") : null],
-    ["absent", null],
-    ["present", Object.keys((S.corrections && S.corrections.absent) || {}).length ? null : t("why_no_absent")],
-    ["skip", null],
-    ["move", null],
-    ["resolve_tie", anyTie ? null : t("why_no_tie")],
-    ["undo_reveal", reveals.length ? null : t("why_no_reveal")],
-  ];
-  box.replaceChildren(el("div", { class: "fixes" }, items.map(([kind, reason]) =>
-    el("div", { class: "fix-item" }, guardButton(t(`act_${kind}`), reason, () => openFix(kind, {}), "fix"),
-      el("small", { class: "muted" }, t(`help_${kind}`))))));
+  $("#tab-fix").replaceChildren(h("div", { class: "fixes" }, FIXES.map((kind) =>
+    h("div", { class: "fix-item" }, actButton(kind, t(`act_${kind}`), () => openFix(kind, {}), { cls: "fix" }),
+      h("small", { class: "muted" }, t(`help_${kind}`))))));
 }
 
 function ago(ms) {
@@ -422,26 +351,41 @@ function ago(ms) {
 function renderJudges() {
   const box = $("#judges");
   const cur = S.run.current;
-  const st = currentStatus();
   box.replaceChildren(...(S.judges || []).map((j) => {
     const badges = [];
-    if (j.absent) badges.push(el("span", { class: "badge absent", title: j.absent }, t("absent")));
-    if (j.recused) badges.push(el("span", { class: "badge recused" }, t("recused")));
-    if (cur && !j.recused && !j.absent) badges.push(el("span", { class: `badge ${j.submitted ? "done" : "todo"}` }, t(j.submitted ? "submitted" : "not_submitted")));
+    if (j.absent) badges.push(h("span", { class: "badge absent", title: j.absent }, t("absent")));
+    if (j.recused) badges.push(h("span", { class: "badge recused" }, t("recused")));
+    if (cur && !j.recused && !j.absent) badges.push(h("span", { class: `badge ${j.submitted ? "done" : "todo"}` }, t(j.submitted ? "submitted" : "not_submitted")));
     const battery = j.battery == null ? "" : `${Math.round(j.battery * 100)}%${j.charging ? "⚡" : ""}`;
-    const acts = [];
-    if (j.submitted && st !== "revealed") acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("void", { judge: j.id }) } }, t("b_void")));
-    if (!j.absent) acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("absent", { judge: j.id }) } }, t("b_absent")));
-    else acts.push(el("button", { type: "button", class: "small", on: { click: () => openFix("present", { judge: j.id }) } }, t("b_present")));
-    return el("div", { class: `judge ${j.online ? "online" : "offline"}`, dataset: { judge: j.id } },
-      el("div", { class: "jline" }, el("span", { class: "dot", title: t(j.online ? "online" : "offline") }), el("strong", {}, j.name),
-        ...badges, el("span", { class: "battery" }, battery)),
-      el("div", { class: "jline small" }, el("span", { class: "seen" }, `${t(j.online ? "online" : "offline")} · ${t("last_seen")} ${ago(j.last_seen)}`),
-        el("span", { class: "acts" }, acts)));
+    // The corrections the hub would accept for this judge now.
+    const acts = ["void", "absent", "present"].filter((a) => check(`${a}:${j.id}`)?.ok).map((a) =>
+      actButton(`${a}:${j.id}`, t(`b_${a}`), () => openFix(a, { judge: j.id }), { cls: "small" }));
+    // While the console's own link is down, the hub's word on who is online is old news.
+    const presence = !linkUp() ? "unknown" : j.online ? "online" : "offline";
+    return h("div", { class: `judge ${presence}`, dataset: { judge: j.id, presence } },
+      h("div", { class: "jline" }, h("span", { class: "dot", title: t(presence) }), h("strong", {}, j.name),
+        ...badges, h("span", { class: "battery" }, battery)),
+      h("div", { class: "jline small" }, h("span", { class: "seen" }, `${t(presence)} · ${t("last_seen")} ${ago(j.last_seen)}`),
+        h("span", { class: "acts" }, acts)));
   }));
 }
 
+function linkUp() {
+  return Boolean(client) && client.status === "online";
+}
+
+// The link's state, plainly: the badge, and a banner over the page while it is down (what is
+// shown may be stale and commands are refused until it is back).
+function renderConn() {
+  if (!client) return;
+  const st = client.status;
+  $("#conn").textContent = t(`conn_${st}`);
+  $("#conn").className = `conn ${st}`;
+  $("#link-down").hidden = st === "online" || st === "connecting";
+}
+
 function renderAll() {
+  renderConn();
   if (!S.run) return;
   $("#title").textContent = contest().title;
   renderRunShow();
@@ -468,11 +412,7 @@ function showTab(name) {
 // --- host-only HTTP ---
 
 async function api(path, body) {
-  const res = await fetch(path, {
-    method: body ? "POST" : "GET",
-    headers: { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}`, ...(body ? { "Content-Type": "application/json" } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
+  const res = await bearerFetch(path, { body });
   if (res.status === 401) {
     signOut(t("bad_token"));
     throw new Error("unauthorized");
@@ -484,7 +424,7 @@ async function api(path, body) {
 // shown (a page to print) or saved (a file), so the token never appears in a URL.
 async function openResults(what) {
   $("#results-menu").open = false;
-  const res = await fetch(`/results/${what}`, { headers: { Authorization: `Bearer ${localStorage.getItem(TOKEN_KEY)}` } });
+  const res = await bearerFetch(`/results/${what}`);
   if (res.status === 401) {
     signOut(t("bad_token"));
     return;
@@ -496,7 +436,7 @@ async function openResults(what) {
   const url = URL.createObjectURL(await res.blob());
   if (what.startsWith("export.")) {
     const name = /filename="([^"]+)"/.exec(res.headers.get("Content-Disposition") || "");
-    const a = el("a", { href: url, download: name ? name[1] : what });
+    const a = h("a", { href: url, download: name ? name[1] : what });
     document.body.append(a);
     a.click();
     a.remove();
@@ -508,7 +448,7 @@ async function openResults(what) {
 
 function fillAuditCases() {
   const sel = $("#audit-case");
-  sel.replaceChildren(el("option", { value: "" }, t("all_cases")), ...contest().cases.map((c) => el("option", { value: c.id }, `${c.id} · ${c.title}`)));
+  sel.replaceChildren(h("option", { value: "" }, t("all_cases")), ...contest().cases.map((c) => h("option", { value: c.id }, `${c.id} · ${c.title}`)));
 }
 
 function eventDetails(ev) {
@@ -526,43 +466,45 @@ function eventDetails(ev) {
   return bits.join(" · ");
 }
 
+let auditSeq = 0;
+
 async function loadAudit() {
   const c = $("#audit-case").value;
+  const mine = ++auditSeq;
   const data = await api(`/console/api/audit${c ? `?case=${encodeURIComponent(c)}` : ""}`);
+  if (mine !== auditSeq) return; // a later request (another filter) answers instead
   $("#audit-head").textContent = `#${data.head.seq} ${data.head.hash.slice(0, 16)}… ${data.chain_ok ? "✓" : "✗"}`;
   $("#audit-head").title = data.head.hash;
-  const rows = data.events.slice().reverse().map((ev) => el("tr", { class: ev.reason ? "has-reason" : "", dataset: { type: ev.type } },
-    el("td", { class: "num" }, String(ev.seq)),
-    el("td", {}, ev.time ? new Date(ev.time).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour12: false }) : ""),
-    el("td", {}, ev.actor === "host" ? t("host") : ev.actor === "system" ? t("system") : judgeName(ev.actor)),
-    el("td", {}, t(`ev_${ev.type}`)),
-    el("td", {}, eventDetails(ev)),
-    el("td", { class: "reason" }, ev.reason || "")));
+  const rows = data.events.slice().reverse().map((ev) => h("tr", { class: ev.reason ? "has-reason" : "", dataset: { type: ev.type } },
+    h("td", { class: "num" }, String(ev.seq)),
+    h("td", {}, ev.time ? new Date(ev.time).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour12: false }) : ""),
+    h("td", {}, ev.actor === "host" ? t("host") : ev.actor === "system" ? t("system") : judgeName(ev.actor)),
+    h("td", {}, t(`ev_${ev.type}`)),
+    h("td", {}, eventDetails(ev)),
+    h("td", { class: "reason" }, ev.reason || "")));
   $("#audit-table").replaceChildren(
-    el("thead", {}, el("tr", {}, ...["seq", "time", "actor", "event", "details", "reason_col"].map((k) => el("th", {}, t(k))))),
-    el("tbody", {}, rows));
+    h("thead", {}, h("tr", {}, ...["seq", "time", "actor", "event", "details", "reason_col"].map((k) => h("th", {}, t(k))))),
+    h("tbody", {}, rows));
 }
 
 // --- corrections: a reason, a preview of the ranking diff, then confirm ---
 
 function select(id, options, value) {
-  return el("select", { id, on: { change: schedulePreview } }, options.map(([v, label]) => el("option", { value: v, selected: v === value }, label)));
+  return h("select", { id, onchange: schedulePreview }, options.map(([v, label]) => h("option", { value: v, selected: v === value }, label)));
 }
 
-function tieBlocks(group) {
-  // Cases that share a rank, grouped; the boundary ones first.
-  const rows = (S[`board/${group}`] || { rows: [] }).rows.filter((r) => r.tied);
-  const byRank = new Map();
-  for (const r of rows) byRank.set(r.rank, [...(byRank.get(r.rank) || []), r]);
-  return [...byRank.values()].sort((a, b) => Number(b[0].boundary_tie) - Number(a[0].boundary_tie));
+// The cases the hub found tied in a group (a prize-boundary tie first), in its order.
+function tiedOrder(group) {
+  const chk = group ? check(`resolve_tie:${group}`) : null;
+  return chk ? [...(chk.args.order || [])] : [];
 }
 
 function tieOrderList(cases) {
-  const list = el("ol", { id: "tie-order", class: "tie-order" });
+  const list = h("ol", { id: "tie-order", class: "tie-order" });
   const redraw = () => {
-    list.replaceChildren(...fixState.order.map((c, i) => el("li", { dataset: { case: c } }, el("span", {}, caseLabel(c)),
-      el("button", { type: "button", class: "small", disabled: i === 0, title: t("up"), on: { click: () => moveTie(i, -1) } }, "↑"),
-      el("button", { type: "button", class: "small", disabled: i === fixState.order.length - 1, title: t("down"), on: { click: () => moveTie(i, 1) } }, "↓"))));
+    list.replaceChildren(...fixState.order.map((c, i) => h("li", { dataset: { case: c } }, h("span", {}, caseLabel(c)),
+      h("button", { type: "button", class: "small", disabled: i === 0, title: t("up"), onclick: () => moveTie(i, -1) }, "↑"),
+      h("button", { type: "button", class: "small", disabled: i === fixState.order.length - 1, title: t("down"), onclick: () => moveTie(i, 1) }, "↓"))));
   };
   const moveTie = (i, d) => {
     const o = fixState.order;
@@ -580,37 +522,36 @@ function openFix(kind, preset) {
   fixState = { kind, preset };
   const fields = [];
   const judges = contest().judges;
-  const scored = S.scores && S.scores.entries ? Object.keys(S.scores.entries) : [];
+  const accepted = (prefix, ids) => ids.filter((id) => check(`${prefix}:${id}`)?.ok);
   if (kind === "reopen" || kind === "undo_reveal") {
     const c = kind === "reopen" ? cur : S.corrections.reveals.at(-1);
-    fields.push(el("p", { class: "target" }, `${t("case")}: `, el("strong", {}, c ? caseLabel(c) : "—")));
+    fields.push(h("p", { class: "target" }, `${t("case")}: `, h("strong", {}, c ? caseLabel(c) : "—")));
   } else if (kind === "void") {
-    fields.push(el("p", { class: "target" }, `${t("case")}: `, el("strong", {}, cur ? caseLabel(cur) : "—")));
-    fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => scored.includes(j.id)).map((j) => [j.id, `${j.name} (${S.scores.entries[j.id].total})`]), preset.judge)));
+    fields.push(h("p", { class: "target" }, `${t("case")}: `, h("strong", {}, cur ? caseLabel(cur) : "—")));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("void", judges.map((j) => j.id)).map((j) => [j, `${judgeName(j)} (${S.scores.entries[j]?.total ?? "—"})`]), preset.judge)));
   } else if (kind === "absent") {
-    fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => !(S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("absent", judges.map((j) => j.id)).map((j) => [j, judgeName(j)]), preset.judge)));
   } else if (kind === "present") {
-    fields.push(el("label", {}, t("judge"), " ", select("fix-judge", judges.filter((j) => (S.corrections.absent || {})[j.id]).map((j) => [j.id, j.name]), preset.judge)));
+    fields.push(h("label", {}, t("judge"), " ", select("fix-judge", accepted("present", judges.map((j) => j.id)).map((j) => [j, judgeName(j)]), preset.judge)));
   } else if (kind === "skip") {
-    const ok = S.run.order.filter((c) => ["waiting", "on_stage"].includes(statusOf(c)));
-    fields.push(el("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case || cur)));
+    const ok = accepted("skip", S.run.order);
+    fields.push(h("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case || cur)));
   } else if (kind === "move") {
-    const ok = S.run.order.filter((c) => statusOf(c) === "waiting");
-    fields.push(el("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case)));
-    fields.push(el("label", {}, t("move_after"), " ", select("fix-after", [["", t("front")], ...S.run.order.map((c) => [c, `${caseLabel(c)} (${groupName(caseInfo(c).group)})`])], preset.after || "")));
+    const ok = accepted("move", S.run.order);
+    fields.push(h("label", {}, t("case"), " ", select("fix-case", ok.map((c) => [c, caseLabel(c)]), preset.case)));
+    fields.push(h("label", {}, t("move_after"), " ", select("fix-after", [["", t("front")], ...S.run.order.map((c) => [c, `${caseLabel(c)} (${groupName(caseInfo(c).group)})`])], preset.after || "")));
   } else if (kind === "resolve_tie") {
-    const groups = contest().groups.filter((g) => tieBlocks(g.key).length);
-    const group = preset.group || (groups[0] && groups[0].key);
-    fields.push(el("label", {}, t("group"), " ", select("fix-group", groups.map((g) => [g.key, g.name]), group)));
-    const block = group ? tieBlocks(group)[0] || [] : [];
-    fields.push(el("p", { class: "muted" }, t("tie_pick")));
-    fields.push(tieOrderList(block.map((r) => r.case)));
+    const groups = accepted("resolve_tie", contest().groups.map((g) => g.key));
+    const group = preset.group || groups[0];
+    fields.push(h("label", {}, t("group"), " ", select("fix-group", groups.map((g) => [g, groupName(g)]), group)));
+    fields.push(h("p", { class: "muted" }, t("tie_pick")));
+    fields.push(tieOrderList(tiedOrder(group)));
     $("#fix-fields").addEventListener("change", onTieGroup);
   }
   $("#fix-title").textContent = t(`act_${kind}`);
   $("#fix-fields").replaceChildren(...fields);
   $("#fix-reason").value = "";
-  $("#fix-preview").replaceChildren(el("p", { class: "muted" }, t("previewing")));
+  $("#fix-preview").replaceChildren(h("p", { class: "muted" }, t("previewing")));
   $("#fix").returnValue = "";
   $("#fix").showModal();
   $("#fix-reason").focus();
@@ -619,8 +560,7 @@ function openFix(kind, preset) {
 
 function onTieGroup(ev) {
   if (!fixState || fixState.kind !== "resolve_tie" || ev.target.id !== "fix-group") return;
-  const block = tieBlocks(ev.target.value)[0] || [];
-  $("#tie-order").replaceWith(tieOrderList(block.map((r) => r.case)));
+  $("#tie-order").replaceWith(tieOrderList(tiedOrder(ev.target.value)));
 }
 
 function fixCommand() {
@@ -673,7 +613,7 @@ function cell(row) {
 function renderPreview(data) {
   const box = $("#fix-preview");
   if (!data.ok) {
-    box.replaceChildren(el("p", { class: "warn refusal" }, t("refused"), ": ", errorText(data.error)));
+    box.replaceChildren(h("p", { class: "warn refusal" }, t("refused"), ": ", errorText(data.error)));
     return;
   }
   const parts = [];
@@ -683,11 +623,11 @@ function renderPreview(data) {
     const bits = [];
     if (c.status_before !== c.status_after) bits.push(`${t(`st_${c.status_before}`)} → ${t(`st_${c.status_after}`)}`);
     if (fmt(c.before) !== fmt(c.after)) bits.push(`${t("would_be")} ${fmt(c.before)} → ${fmt(c.after)}`);
-    if (bits.length) parts.push(el("p", { class: "case-diff" }, `${caseLabel(c.case)}: ${bits.join(" · ")}`));
+    if (bits.length) parts.push(h("p", { class: "case-diff" }, `${caseLabel(c.case)}: ${bits.join(" · ")}`));
   }
   for (const g of data.groups) {
     if (!g.changed) {
-      parts.push(el("p", { class: "muted" }, `${g.name}: ${t("no_rank_change")}`));
+      parts.push(h("p", { class: "muted" }, `${g.name}: ${t("no_rank_change")}`));
       continue;
     }
     const ids = [...new Set([...g.after.rows.map((r) => r.case), ...g.before.rows.map((r) => r.case)])];
@@ -695,12 +635,12 @@ function renderPreview(data) {
       const b = g.before.rows.find((r) => r.case === id);
       const a = g.after.rows.find((r) => r.case === id);
       const changed = cell(b) !== cell(a);
-      return el("tr", { class: changed ? "changed" : "" }, el("td", {}, caseLabel(id)), el("td", {}, cell(b)), el("td", {}, changed ? "→" : ""), el("td", {}, cell(a)));
+      return h("tr", { class: changed ? "changed" : "" }, h("td", {}, caseLabel(id)), h("td", {}, cell(b)), h("td", {}, changed ? "→" : ""), h("td", {}, cell(a)));
     });
-    parts.push(el("h4", {}, `${g.name}: ${t("rank_diff")}`),
-      el("table", { class: "grid diff", dataset: { group: g.group } },
-        el("thead", {}, el("tr", {}, el("th", {}, t("case")), el("th", {}, t("before")), el("th", {}, ""), el("th", {}, t("after_change")))),
-        el("tbody", {}, rows)));
+    parts.push(h("h4", {}, `${g.name}: ${t("rank_diff")}`),
+      h("table", { class: "grid diff", dataset: { group: g.group } },
+        h("thead", {}, h("tr", {}, h("th", {}, t("case")), h("th", {}, t("before")), h("th", {}, ""), h("th", {}, t("after_change")))),
+        h("tbody", {}, rows)));
   }
   box.replaceChildren(...parts);
 }
@@ -715,7 +655,7 @@ async function confirmFix(ev) {
     toast(t("done", { what: t(`act_${action}`) }));
     closeFix();
   } catch (err) {
-    $("#fix-preview").prepend(el("p", { class: "warn refusal" }, t("refused"), ": ", errorText(err)));
+    $("#fix-preview").prepend(h("p", { class: "warn refusal" }, t("refused"), ": ", failureText(err)));
   }
 }
 
@@ -728,7 +668,7 @@ function closeFix() {
 // --- sign-in ---
 
 function signOut(message = "") {
-  localStorage.removeItem(TOKEN_KEY);
+  hostToken.clear();
   if (client) client.stop();
   client = null;
   S = {};
@@ -743,12 +683,13 @@ function connect(token) {
   client = new LiveClient({ role: "host", token });
   client.addEventListener("status", (e) => {
     const st = e.detail.status;
-    $("#conn").textContent = t(`conn_${st}`);
-    $("#conn").className = `conn ${st}`;
+    renderConn();
     if (st === "denied") signOut(t("bad_token"));
+    else if (S.run) renderJudges(); // judges' presence is only as fresh as the console's link
   });
   client.addEventListener("change", () => {
     S = client.state;
+    document.body.dataset.seq = String(client.seq); // which event the page shows (tests wait on it)
     if ($("#app").hidden) {
       $("#signin").hidden = true;
       $("#app").hidden = false;
@@ -764,7 +705,6 @@ function toggleLang() {
   applyI18n(t);
   for (const b of $$(".lang-toggle")) b.textContent = getLang() === "en" ? "中文" : "English";
   $("#audit-case").replaceChildren();
-  if (client) $("#conn").textContent = t(`conn_${client.status}`);
   renderAll();
   if (tab === "audit") loadAudit();
 }
@@ -779,31 +719,28 @@ function boot() {
     ev.preventDefault();
     const token = $("#token").value.trim();
     if (!token) return;
-    localStorage.setItem(TOKEN_KEY, token);
+    hostToken.set(token);
     $("#signin-error").textContent = t("connecting");
     connect(token);
   });
   $("#signout").addEventListener("click", () => signOut());
   $("#next-step").addEventListener("click", doNextStep);
-  for (const b of $$("[data-timer]")) {
-    b.addEventListener("click", () => {
-      const op = b.dataset.timer;
-      if (op === "comment") {
-        // The guest reviewers' comments (点评) get their own countdown: reset to it, then start.
-        const seconds = contest().comment_seconds;
-        guarded("timer", { op: "reset", seconds }, t("confirm_comment", { time: formatClock(seconds * 1000) }))
-          .then((ok) => ok && send("timer", { op: "start" }));
-        return;
-      }
-      const args = op === "add" ? { op, seconds: 30 } : { op };
-      guarded("timer", args, op === "reset" ? t("confirm_reset") : null);
-    });
-  }
-  for (const b of $$("[data-act]")) {
-    b.addEventListener("click", () => {
-      const a = b.dataset.act;
-      const step = nextStep();
-      guarded(a, {}, step.action === a ? step.confirm : a === "reveal" ? t("confirm_reveal", { title: caseLabel(S.run.current), final: (S.scores.would_be || {}).final || "?" }) : null);
+  // The timer row and the case actions send their check's own action and args.
+  const confirms = {
+    "timer:reset": () => t("confirm_reset"),
+    "timer:comment": (c) => t("confirm_comment", { time: formatClock(c.args.seconds * 1000) }),
+    close: () => (S.actions.next_step.key === "close" ? nextStep().confirm : null),
+    reveal: () => (S.actions.next_step.key === "reveal" ? nextStep().confirm : null),
+  };
+  for (const b of $$(".timer-row [data-check]")) {
+    b.addEventListener("click", async () => {
+      const key = b.dataset.check;
+      const chk = check(key);
+      if (!chk || !chk.ok) return;
+      const ok = await guarded(chk.action, chk.args, confirms[key] ? confirms[key](chk) : null);
+      // The guest reviewers' comments (点评) get their own countdown: reset to it, then start.
+      const start = check("timer:start");
+      if (ok && key === "timer:comment" && start) send(start.action, start.args);
     });
   }
   for (const b of $$("[data-tab]")) b.addEventListener("click", () => showTab(b.dataset.tab));
@@ -822,14 +759,14 @@ function boot() {
       doNextStep();
     }
   });
-  setInterval(() => {
+  everyTick(() => {
     if (S.run) {
       tick();
       if (Date.now() % 5000 < 260) renderJudges();
     }
-  }, 250);
+  });
   showTab("scores");
-  const token = localStorage.getItem(TOKEN_KEY);
+  const token = hostToken.get();
   if (token) connect(token);
   else $("#signin").hidden = false;
 }

@@ -1,9 +1,12 @@
 // The big screen: draws the screen the hub chose (public view `screen.view`) on a fixed
 // 1920×1080 stage scaled to the window. Every number shown is a string the hub sent.
 
-import { LiveClient, formatClock, timerRemaining } from "/static/live/client.js";
+import { LiveClient, watchLink } from "/static/live/client.js";
+import { countdown, everyTick, wallClock } from "/static/live/clock.js";
+import { contestIndex } from "/static/live/contest.js";
+import { h, setText } from "/static/live/dom.js";
 import { applyI18n, getLang, makeT } from "/static/live/i18n.js";
-import { STRINGS, clock, countUp, h, lookup, watchLink } from "./model.js";
+import { STRINGS } from "./strings.js";
 
 const t = makeT(STRINGS);
 const stage = document.getElementById("stage");
@@ -30,17 +33,26 @@ applyI18n(t);
 
 // --- helpers ---
 
-function setText(node, text) {
-  const value = text ?? "";
-  if (node.textContent !== value) node.textContent = value;
-}
-
-function groupName(maps, key) {
-  return maps.groups.get(key)?.name || key || "";
-}
-
-function caseOf(maps, id) {
-  return maps.cases.get(id) || { id, title: id || "", unit: "", presenter: "" };
+// Count-up of a decimal string the hub sent: intermediate frames only; the caller ends on
+// the exact string. Returns a cancel function.
+export function countUp(node, target, ms, done) {
+  const decimals = (target.split(".")[1] || "").length;
+  const end = Number(target);
+  const start = performance.now();
+  let frame = 0;
+  const step = (now) => {
+    const p = Math.min(1, (now - start) / ms);
+    if (p >= 1 || !Number.isFinite(end)) {
+      node.textContent = target;
+      done?.();
+      return;
+    }
+    const eased = 1 - (1 - p) ** 3;
+    node.textContent = (end * eased).toFixed(decimals);
+    frame = requestAnimationFrame(step);
+  };
+  frame = requestAnimationFrame(step);
+  return () => cancelAnimationFrame(frame);
 }
 
 // --- screens ---
@@ -53,8 +65,8 @@ function renderWelcome(s, maps) {
 
 function renderBetween(s, maps) {
   const st = s.stage || {};
-  const c = caseOf(maps, st.case);
-  setText($.betweenGroup, groupName(maps, st.group));
+  const c = maps.caseInfo(st.case);
+  setText($.betweenGroup, maps.groupName(st.group));
   setText($.betweenCount, st.of ? t("casesInGroup", { n: st.of }) : "");
   setText($.betweenTitle, c.title);
   setText($.betweenMeta, [c.unit, c.presenter].filter(Boolean).join(" · "));
@@ -62,11 +74,11 @@ function renderBetween(s, maps) {
 
 function renderStage(s, maps) {
   const st = s.stage || {};
-  const c = caseOf(maps, st.case);
+  const c = maps.caseInfo(st.case);
   const skipped = st.status === "skipped";
   setText($.stagePill, skipped ? t("statusSkipped") : t("onStage"));
   $.timer.hidden = skipped; // a presenter who is absent has no countdown
-  setText($.stageGroup, groupName(maps, st.group));
+  setText($.stageGroup, maps.groupName(st.group));
   setText($.stageOrder, st.index ? `${st.index} / ${st.of}` : "");
   setText($.stageTitle, c.title);
   setText($.stageUnit, c.unit);
@@ -79,34 +91,29 @@ function renderStage(s, maps) {
 function tick() {
   const timer = client.state.stage?.timer;
   if (!timer || stage.dataset.screen !== "stage") return;
-  const left = timerRemaining(timer, client.serverNow());
-  const running = timer.running_since != null;
-  setText($.timerClock, formatClock(left));
-  $.timer.classList.toggle("warn", left > 0 && left <= 60000);
-  $.timer.classList.toggle("over", left <= 0 && (running || timer.elapsed_ms > 0));
-  $.timer.classList.toggle("paused", !running);
-  const label = left <= 0 && (running || timer.elapsed_ms > 0) ? t("overtime")
-    : !running && timer.elapsed_ms > 0 ? t("paused") : t("timeLeft");
-  setText($.timerLabel, label);
+  const cd = countdown(timer, client.serverNow());
+  setText($.timerClock, cd.text);
+  $.timer.classList.toggle("warn", cd.warn);
+  $.timer.classList.toggle("over", cd.over);
+  $.timer.classList.toggle("paused", !cd.running);
+  setText($.timerLabel, t(cd.label));
 }
-setInterval(tick, 200);
+everyTick(tick);
 
 function renderScoring(s, maps) {
   const p = s.progress || {};
-  const c = caseOf(maps, p.case);
-  setText($.scoringGroup, groupName(maps, c.group));
+  const c = maps.caseInfo(p.case);
+  setText($.scoringGroup, maps.groupName(c.group));
   setText($.scoringTitle, c.title);
   setText($.scoringStatus, p.status === "closed" ? t("scoringClosed") : t("scoring"));
-  const expected = new Set(p.expected || []);
-  const submitted = new Set(p.submitted || []);
-  const absent = new Set(p.absent || []);
-  const recused = new Set(p.recused || []);
-  const done = [...expected].filter((j) => submitted.has(j)).length;
-  setText($.scoringCount, `${done} / ${expected.size}`);
-  $.scoringCount.dataset.done = String(done === expected.size && expected.size > 0);
+  // The hub counts and names each judge's standing; the screen only draws it.
+  const expected = (p.expected || []).length;
+  const done = p.done ?? 0;
+  setText($.scoringCount, `${done} / ${expected}`);
+  $.scoringCount.dataset.done = String(done === expected && expected > 0);
+  const standing = p.standing || {};
   const dots = [...maps.judges.values()].map((j) => {
-    const state = recused.has(j.id) ? "recused" : absent.has(j.id) ? "absent"
-      : submitted.has(j.id) ? "submitted" : "waiting";
+    const state = standing[j.id] || "waiting";
     return h("li", { class: `dot ${state}`, dataset: { judge: j.id, state } },
       h("span", { class: "dot-mark" }, state === "submitted" ? "✓" : ""),
       h("span", { class: "dot-name" }, j.name),
@@ -149,15 +156,15 @@ function renderReveal(s, maps, animate) {
   }
   revealKey = key;
   cancelReveal();
-  const c = caseOf(maps, r.case);
-  setText($.revealGroup, groupName(maps, r.group));
+  const c = maps.caseInfo(r.case);
+  setText($.revealGroup, maps.groupName(r.group));
   setText($.revealTitle, c.title);
   const high = new Set(r.dropped_high || []);
   const low = new Set(r.dropped_low || []);
   const items = (r.totals || []).map(({ judge, total }) => {
     const drop = high.has(judge) ? "high" : low.has(judge) ? "low" : null;
     return h("li", { class: `total${drop ? ` dropped ${drop}` : ""}`, dataset: { judge } },
-      h("span", { class: "total-name" }, maps.judges.get(judge)?.name || judge),
+      h("span", { class: "total-name" }, maps.judgeName(judge)),
       h("span", { class: "total-value" }, total),
       h("span", { class: "total-tag" }, drop ? t(drop) : ""));
   });
@@ -201,7 +208,7 @@ function boardList(group) {
 }
 
 function boardRow(maps, group, row, node) {
-  const c = caseOf(maps, row.case);
+  const c = maps.caseInfo(row.case);
   const band = maps.prizeRank(group, row.prize);
   node.className = `row band-${band}${row.boundary_tie ? " boundary" : ""}`;
   node.dataset.case = row.case;
@@ -218,13 +225,12 @@ function boardRow(maps, group, row, node) {
 }
 
 function renderBoard(s, maps, group) {
-  const board = s[`board/${group}`] || { rows: [], pending: [], skipped: [] };
-  setText($.boardTitle, `${groupName(maps, group)} · ${t("board")}`);
+  const board = s[`board/${group}`] || { rows: [], pending: [], skipped: [], revealed: 0, total: 0, waiting: 0 };
+  setText($.boardTitle, `${maps.groupName(group)} · ${t("board")}`);
   setText($.boardMarker, board.final ? t("final") : t("inProgress"));
   $.boardMarker.dataset.final = String(Boolean(board.final));
-  const total = board.rows.length + board.pending.length;
-  setText($.boardCount, t("revealedOf", { n: board.rows.length, of: total }));
-  const waiting = board.pending.length - board.skipped.length;
+  setText($.boardCount, t("revealedOf", { n: board.revealed, of: board.total }));
+  const waiting = board.waiting;
   const foot = [waiting ? t("pendingCount", { n: waiting }) : "",
     board.skipped.length ? t("skippedCount", { n: board.skipped.length }) : ""];
   setText($.boardFoot, board.rows.length ? foot.filter(Boolean).join(" · ") : t("noRows"));
@@ -266,7 +272,7 @@ function renderBoard(s, maps, group) {
 let awardsShown = new Map();
 
 function awardEntry(maps, item) {
-  const c = caseOf(maps, item.case);
+  const c = maps.caseInfo(item.case);
   return h("li", { class: "award", dataset: { case: item.case } },
     h("span", { class: "award-case" }, h("span", { class: "award-title" }, c.title),
       h("span", { class: "award-unit" }, c.unit)),
@@ -275,7 +281,7 @@ function awardEntry(maps, item) {
 
 function renderAwards(s, maps, group) {
   const g = s.awards?.groups?.[group] || { steps: 0, shown: 0, levels: [] };
-  setText($.awardsTitle, `${groupName(maps, group)} · ${t("awards")}`);
+  setText($.awardsTitle, `${maps.groupName(group)} · ${t("awards")}`);
   const left = g.steps - g.shown;
   setText($.awardsCount, g.shown === 0 ? "" : left ? t("awardsPending", { n: left }) : t("awardsDone"));
   const fresh = (awardsShown.get(group) ?? g.shown) < g.shown;
@@ -306,7 +312,7 @@ let seenSnapshot = false;
 function render() {
   const s = client.state;
   if (!s.screen) return;
-  const maps = lookup(s.contest);
+  const maps = contestIndex(s.contest);
   const view = s.screen.view;
   const group = s.screen.group;
   const changed = stage.dataset.screen !== view;
@@ -315,7 +321,7 @@ function render() {
   setText($.barTitle, s.contest?.title);
   const barGroup = view === "stage" || view === "scoring" ? s.stage?.group
     : view === "reveal" ? s.result?.group : view === "board" || view === "awards" ? group : null;
-  setText($.barGroup, barGroup ? groupName(maps, barGroup) : "");
+  setText($.barGroup, barGroup ? maps.groupName(barGroup) : "");
   if (view === "welcome") renderWelcome(s, maps);
   else if (view === "between") renderBetween(s, maps);
   else if (view === "stage") renderStage(s, maps);
@@ -329,7 +335,7 @@ function render() {
 
 function freshness() {
   stage.dataset.seq = String(client.seq ?? "");
-  setText($.freshText, `#${client.seq ?? "–"} · ${t("updated")} ${clock()}`);
+  setText($.freshText, `#${client.seq ?? "–"} · ${t("updated")} ${wallClock()}`);
 }
 
 client.addEventListener("change", () => {

@@ -1,9 +1,12 @@
 // The audience's phone page: the same public view as the big screen, as a light scrolling
 // page (now on stage, the latest revealed result, each group's standings as tabs).
 
-import { LiveClient, formatClock, timerRemaining } from "/static/live/client.js";
+import { LiveClient, watchLink } from "/static/live/client.js";
+import { countdown, everyTick, wallClock } from "/static/live/clock.js";
+import { contestIndex } from "/static/live/contest.js";
+import { h } from "/static/live/dom.js";
 import { applyI18n, getLang, makeT, setLang } from "/static/live/i18n.js";
-import { STRINGS, clock, h, lookup, watchLink } from "./model.js";
+import { STRINGS } from "./strings.js";
 
 const t = makeT(STRINGS);
 const $ = Object.fromEntries([...document.querySelectorAll("[data-el]")].map((n) => [n.dataset.el, n]));
@@ -20,24 +23,19 @@ $.lang.href = `?lang=${lang === "en" ? "zh" : "en"}`;
 const STATUS = { on_stage: "statusOnStage", scoring: "statusScoring", closed: "statusClosed",
   revealed: "statusRevealed", skipped: "statusSkipped" };
 
-function caseOf(maps, id) {
-  return maps.cases.get(id) || { id, title: id || "", unit: "", presenter: "" };
-}
-
 function renderNow(s, maps) {
   const st = s.stage || {};
   if (!st.case) {
     $.nowBody.replaceChildren(h("p", { class: "muted" }, s.run?.finished ? t("awardsDone") : t("startingSoon")));
     return;
   }
-  const c = caseOf(maps, st.case);
+  const c = maps.caseInfo(st.case);
   const p = s.progress || {};
-  const submitted = new Set(p.submitted || []);
-  const done = (p.expected || []).filter((j) => submitted.has(j)).length;
+  const done = p.done ?? 0;
   const status = st.status;
   const extra = status === "scoring" || status === "closed" ? ` ${done} / ${(p.expected || []).length}` : "";
   $.nowBody.replaceChildren(
-    h("p", { class: "meta" }, h("span", {}, maps.groups.get(st.group)?.name || ""),
+    h("p", { class: "meta" }, h("span", {}, maps.groupName(st.group)),
       h("span", { class: "order" }, `${st.index} / ${st.of}`),
       h("span", { class: `status ${status}` }, t(STATUS[status] || "statusOnStage") + extra)),
     h("p", { class: "case-title" }, c.title),
@@ -50,12 +48,12 @@ function tick() {
   const node = $.nowBody.querySelector(".clock");
   const timer = client.state.stage?.timer;
   if (!node || !timer) return;
-  const left = timerRemaining(timer, client.serverNow());
-  node.textContent = formatClock(left);
-  node.classList.toggle("warn", left > 0 && left <= 60000);
-  node.classList.toggle("over", left <= 0);
+  const cd = countdown(timer, client.serverNow());
+  node.textContent = cd.text;
+  node.classList.toggle("warn", cd.warn);
+  node.classList.toggle("over", cd.over);
 }
-setInterval(tick, 500);
+everyTick(tick);
 
 function renderLatest(s, maps) {
   const r = s.result || {};
@@ -63,13 +61,13 @@ function renderLatest(s, maps) {
     $.latestBody.replaceChildren(h("p", { class: "muted" }, t("nothingYet")));
     return;
   }
-  const c = caseOf(maps, r.case);
+  const c = maps.caseInfo(r.case);
   const high = new Set(r.dropped_high || []);
   const low = new Set(r.dropped_low || []);
   const board = s[`board/${r.group}`];
   const provisional = board && !board.final ? ` · ${t("provisional")}` : "";
   $.latestBody.replaceChildren(
-    h("p", { class: "meta" }, maps.groups.get(r.group)?.name || ""),
+    h("p", { class: "meta" }, maps.groupName(r.group)),
     h("p", { class: "case-title" }, c.title),
     h("div", { class: "final-line" },
       h("span", { class: "final", "data-el": "final" }, r.final),
@@ -79,7 +77,7 @@ function renderLatest(s, maps) {
     h("ul", { class: "totals" }, ...(r.totals || []).map(({ judge, total }) => {
       const drop = high.has(judge) ? "high" : low.has(judge) ? "low" : null;
       return h("li", { class: drop ? `dropped ${drop}` : "", dataset: { judge } },
-        h("span", { class: "who" }, maps.judges.get(judge)?.name || judge),
+        h("span", { class: "who" }, maps.judgeName(judge)),
         h(drop ? "s" : "span", { class: "v" }, total));
     })));
 }
@@ -109,9 +107,9 @@ function renderBoard(s, maps) {
   }
   const head = h("p", { class: "board-head" },
     h("span", { class: `marker${board.final ? " final" : ""}` }, board.final ? t("final") : t("inProgress")),
-    h("span", { class: "muted" }, t("revealedOf", { n: board.rows.length, of: board.rows.length + board.pending.length })));
+    h("span", { class: "muted" }, t("revealedOf", { n: board.revealed, of: board.total })));
   const rows = board.rows.map((row) => {
-    const c = caseOf(maps, row.case);
+    const c = maps.caseInfo(row.case);
     return h("li", { class: `row band-${maps.prizeRank(tab, row.prize)}`, dataset: { case: row.case } },
       h("span", { class: "rank" }, String(row.rank)),
       h("span", { class: "name" }, h("span", { class: "title" }, c.title), h("span", { class: "unit" }, c.unit)),
@@ -124,7 +122,7 @@ function renderBoard(s, maps) {
 function render() {
   const s = client.state;
   if (!s.contest) return;
-  const maps = lookup(s.contest);
+  const maps = contestIndex(s.contest);
   $.title.textContent = s.contest.title;
   $.main.dataset.screen = s.screen?.view || "";
   renderNow(s, maps);
@@ -135,7 +133,7 @@ function render() {
 
 client.addEventListener("change", () => {
   render();
-  $.fresh.textContent = `#${client.seq ?? "–"} · ${t("updated")} ${clock()}`;
+  $.fresh.textContent = `#${client.seq ?? "–"} · ${t("updated")} ${wallClock()}`;
   $.main.dataset.seq = String(client.seq ?? "");
 });
 watchLink(client, (stale) => {

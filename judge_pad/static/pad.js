@@ -2,13 +2,17 @@
 // score with steppers, review it, and hand it to the shared client's persistent outbox.
 // The pad never decides a score: it shows what the hub sends and the hub's answers.
 
-import { LiveClient, timerRemaining, formatClock } from "/static/live/client.js";
+import { JUDGE_TOKEN_KEY, tokenStore } from "/static/live/auth.js";
+import { LiveClient } from "/static/live/client.js";
+import { countdown as countdownOf, everyTick } from "/static/live/clock.js";
+import { contestIndex } from "/static/live/contest.js";
+import { fill, h } from "/static/live/dom.js";
 import { makeT, getLang, setLang, applyI18n, errorText } from "/static/live/i18n.js";
 import { STRINGS } from "./strings.js";
 import { rubricScale, prepare, toUnits, fromUnits, stepBy } from "./units.js";
 
 const t = makeT(STRINGS);
-const TOKEN_KEY = "judge_pad.token";
+const savedToken = tokenStore(JUDGE_TOKEN_KEY);
 const $ = (id) => document.getElementById(id);
 
 // What the page itself remembers, beside the client's view of the hub.
@@ -24,29 +28,6 @@ const ui = {
   wakeWanted: false,
   battery: null,
 };
-
-// --- small DOM helper: text only, never HTML from data ---
-
-// Replace an element's children, skipping the null and false that conditionals leave behind.
-function fill(el, ...children) {
-  el.replaceChildren(...children.flat().filter((c) => c != null && c !== false));
-}
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v == null || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
-    else if (k === "dataset") Object.assign(el.dataset, v);
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) {
-    if (c == null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return el;
-}
 
 // --- the token: from the link's #t=, or typed; kept in localStorage, never in the address bar ---
 
@@ -70,7 +51,7 @@ function takeTokenFromLink() {
   const params = new URLSearchParams(location.hash.slice(1));
   const token = params.get("t");
   if (token) {
-    localStorage.setItem(TOKEN_KEY, token);
+    savedToken.set(token);
     history.replaceState(null, "", location.pathname + location.search);
   }
   return token;
@@ -87,7 +68,7 @@ function onHashChange() {
 
 function signIn(token) {
   ui.token = token;
-  localStorage.setItem(TOKEN_KEY, token);
+  savedToken.set(token);
   ui.drafts = loadJSON(storageKey("drafts"), {});
   ui.notices = loadJSON(storageKey("notices"), {});
   ui.editing = new Set();
@@ -109,7 +90,7 @@ function signOut(message = null) {
   ui.client = null;
   ui.token = null;
   ui.modal = null;
-  localStorage.removeItem(TOKEN_KEY);
+  savedToken.clear();
   releaseWakeLock();
   showLogin(message);
 }
@@ -120,7 +101,7 @@ function onStatus(client, detail) {
     signOut(detail.code === 4401 ? t("bad_code") : errorText({ code: "forbidden" }));
     return;
   }
-  renderConnection();
+  render(); // a pending score says "sending" only while the link is up
 }
 
 // Runs before the snapshot that flushes the outbox. Scores confirmed against another log (a
@@ -150,11 +131,10 @@ function onDelivered({ item, answer }) {
   render();
 }
 
-// The device lost its network: a socket that looks open is dead (or soon will be), so close it
+// The device lost its network: a socket that looks open is dead (or soon will be), so drop it
 // now; until the link returns, a confirmed score waits in the outbox instead of being lost in it.
 function onOffline() {
-  const ws = ui.client?.ws;
-  if (ws && ws.readyState <= 1) ws.close(1000, "offline");
+  ui.client?.restart();
   renderConnection();
 }
 
@@ -203,11 +183,11 @@ function view() {
 }
 
 function caseInfo(id) {
-  return (view().contest?.cases || []).find((c) => c.id === id);
+  return contestIndex(view().contest).cases.get(id);
 }
 
 function groupName(key) {
-  return (view().contest?.groups || []).find((g) => g.key === key)?.name || key;
+  return contestIndex(view().contest).groupName(key);
 }
 
 function pendingFor(caseId) {
@@ -224,21 +204,9 @@ function formatTime(ms) {
   return new Date(ms).toLocaleTimeString(getLang() === "en" ? "en-GB" : "zh-CN", { hour12: false });
 }
 
+// What the pad is about now: the hub says (me.phase); "loading" until the first snapshot.
 function phaseOf(state) {
-  if (!state.run || !state.me) return "loading";
-  if (state.run.finished) return "over";
-  if (state.me.absent) return "absent";
-  const cur = state.run.current;
-  if (!cur) return "waiting";
-  const status = state.run.status[cur];
-  if (state.me.recused.includes(cur) && status !== "revealed" && status !== "skipped") return "recused";
-  return status;
-}
-
-function nextCase(state) {
-  const order = state.run?.order || [];
-  const from = state.run?.current ? order.indexOf(state.run.current) + 1 : 0;
-  return order.slice(from).find((c) => state.run.status[c] === "waiting") || null;
+  return state.run && state.me ? state.me.phase : "loading";
 }
 
 // --- rendering ---
@@ -302,12 +270,12 @@ function countdown() {
 function tick() {
   const el = $("cd-clock");
   if (!el || !ui.client) return;
-  const ms = timerRemaining(view().stage?.timer, ui.client.serverNow());
-  if (ms == null) return;
-  el.textContent = formatClock(ms);
-  const over = ms < 0;
-  $("countdown").classList.toggle("over", over);
-  $("cd-label").textContent = over ? t("overtime") : t("time_left");
+  const cd = countdownOf(view().stage?.timer, ui.client.serverNow());
+  if (!cd) return;
+  el.textContent = cd.text;
+  $("countdown").classList.toggle("over", cd.over);
+  $("countdown").classList.toggle("warn", cd.warn);
+  $("cd-label").textContent = cd.over ? t("overtime") : t("time_left");
 }
 
 function message(kind, title, note = null, ...extra) {
@@ -348,7 +316,7 @@ function renderPanel(state, phase) {
 }
 
 function upNext(state) {
-  const next = nextCase(state);
+  const next = state.run?.next; // the case `next` would stage: the hub says which
   if (!next) return [];
   const info = caseInfo(next);
   return [h("div", { class: "up-next", id: "up-next" },
@@ -671,10 +639,10 @@ function init() {
   addEventListener("offline", onOffline);
   document.addEventListener("visibilitychange", () => render());
   addEventListener("hashchange", onHashChange);
-  setInterval(tick, 250);
+  everyTick(tick);
 
   takeTokenFromLink();
-  const token = localStorage.getItem(TOKEN_KEY);
+  const token = savedToken.get();
   if (token) signIn(token);
   else showLogin();
 }
