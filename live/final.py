@@ -126,7 +126,27 @@ def expected_judges(contest: Contest, state: FinalState, case: str) -> tuple[str
     )
 
 
+# group_placings is asked several times per event (boards, the reveal, the host's action
+# checks, decide itself) for the same inputs: remembered by the identity of what it reads
+# (states are immutable and a change replaces ``cases`` or ``tie_orders``). The entry holds
+# those objects, so an id cannot be reused while it is remembered.
+_PLACINGS: dict[tuple[int, int, int, str], tuple[object, object, object, tuple[Placing, ...]]] = {}
+_PLACINGS_MAX = 64
+
+
 def group_placings(contest: Contest, state: FinalState, group: str) -> list[Placing]:
+    key = (id(contest), id(state.cases), id(state.tie_orders), group)
+    hit = _PLACINGS.get(key)
+    if hit is not None and hit[0] is contest and hit[1] is state.cases and hit[2] is state.tie_orders:
+        return list(hit[3])
+    placings = _group_placings(contest, state, group)
+    if len(_PLACINGS) >= _PLACINGS_MAX:
+        _PLACINGS.clear()
+    _PLACINGS[key] = (contest, state.cases, state.tie_orders, tuple(placings))
+    return placings
+
+
+def _group_placings(contest: Contest, state: FinalState, group: str) -> list[Placing]:
     entries = []
     for case in contest.group_cases(group):
         cs = state.cases[case.id]

@@ -190,7 +190,9 @@ def rank(
     position = {case: i for i, case in enumerate(resolved)}
     # A host order separates two cases only when it names both, so a case it does not
     # name never inherits a place from the resolution.
-    items = sorted(entries, key=lambda e: (_sort_key(e, chain), position.get(e.case, len(position)), e.case))
+    keyed = sorted(((_sort_key(e, chain), position.get(e.case, len(position)), e.case), e) for e in entries)
+    items = [e for _, e in keyed]
+    keys = [k[0] for k, _ in keyed]  # each case's tie-break key, computed once
     placings: list[Placing] = []
     boundaries: list[int] = []
     upto = 0
@@ -200,7 +202,7 @@ def rank(
     i = 0
     while i < len(items):
         j = i + 1
-        while j < len(items) and _sort_key(items[j], chain) == _sort_key(items[i], chain):
+        while j < len(items) and keys[j] == keys[i]:
             j += 1
         # A block that the chain cannot split is split by the host's order only when that order
         # names every case in it: a case that joins a tie after it was resolved re-opens the

@@ -1236,3 +1236,17 @@ def test_opening_scoring_stops_the_presentation_countdown() -> None:
     f.host("open")
     assert f.state.timer.running_since is None
     assert f.state.timer.elapsed_ms == 120_000
+
+
+def test_group_placings_are_remembered_per_state_and_handed_out_as_copies() -> None:
+    f = Final()
+    for case in ("c1", "c2"):
+        f.run_case(case, TIED)  # c1 and c2 tie across the first/second boundary
+    first = group_placings(f.contest, f.state, "g1")
+    assert [p.boundary_tie for p in first] == [True, True]
+    first.clear()  # a caller's list is its own
+    assert len(group_placings(f.contest, f.state, "g1")) == 2
+    tied_state = f.state
+    f.host("resolve_tie", group="g1", order=["c2", "c1"], reason="vote")
+    assert [(p.case, p.rank) for p in group_placings(f.contest, f.state, "g1")] == [("c2", 1), ("c1", 2)]
+    assert [p.rank for p in group_placings(f.contest, tied_state, "g1")] == [1, 1]  # the old state still ties
