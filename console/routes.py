@@ -20,7 +20,7 @@ from console.preview import preview
 from live import chain
 from live.http_auth import host_only
 from live.hub import Hub, now_ms
-from live.verify import CREATED
+from live.final import CREATED
 
 log = logging.getLogger("live.console")
 HERE = Path(__file__).parent

@@ -49,7 +49,7 @@ LABELS: dict[str, dict[str, str]] = {
         "events": "事件数",
         "generated": "生成时间",
         "provisional": "结果未最终确定：仍有案例未亮分",
-        "tie": "并列",
+        "tied": "并列",
         "boundary_tie": "并列（跨奖项，待主持人裁定）",
         "order": "序号",
         "group": "组别",
@@ -83,7 +83,7 @@ LABELS: dict[str, dict[str, str]] = {
         "events": "events",
         "generated": "Generated",
         "provisional": "Provisional: some cases are not revealed yet",
-        "tie": "tie",
+        "tied": "tie",
         "boundary_tie": "tie across a prize boundary (host to resolve)",
         "order": "No.",
         "group": "Group",
@@ -115,10 +115,13 @@ STATUS_EN = {
 }
 
 
-def _status_text(status: str, lang: str) -> str:
+def _status_text(status: str, lang: str, of_case: bool = False) -> str:
+    """A judge's standing on a case, or (``of_case``) a case's status: both have a "waiting"."""
     if lang == "en":
         return STATUS_EN.get(status, status)
-    return "—" if status == "missing" else SCORE_STATUS.get(status) or CASE_STATUS.get(status, status)
+    if of_case:
+        return CASE_STATUS.get(status, status)
+    return "—" if status == "missing" else SCORE_STATUS.get(status, status)
 
 
 def _lang(request: Request) -> str:
@@ -156,13 +159,11 @@ def publication_html(export: Mapping[str, Any], lang: str = "zh") -> str:
                     }
                 )
             note = (
-                LABELS[lang]["boundary_tie"]
-                if case["boundary_tie"]
-                else LABELS[lang]["tie"]
-                if case["tied"]
+                LABELS[lang][case["tie"]]
+                if case["tie"]
                 else ""
                 if case["result"]
-                else _status_text(case["status"], lang)
+                else _status_text(case["status"], lang, of_case=True)
             )
             rows.append({"case": case, "cells": cells, "note": note})
         groups.append({"g": g, "rows": rows})
@@ -182,7 +183,7 @@ def sheets_html(export: Mapping[str, Any], lang: str = "zh") -> str:
             voided = [v for v in case["voids"] if v["judge"] == judge["id"]]
             note = _status_text(s["status"], lang) if "total" not in s else ""
             if case["status"] == "skipped":
-                note = _status_text("skipped", lang)
+                note = _status_text("skipped", lang, of_case=True)
             if voided:
                 note = (note + " " if note else "") + "、".join(
                     f"{LABELS[lang]['voided']} {v['total']}（{v['reason']}）" for v in voided

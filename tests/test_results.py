@@ -650,7 +650,8 @@ def test_partial_final_exports_as_provisional(tmp_path: Path) -> None:
     assert a["pending"] == ["a2", "a3"]
     a2 = next(c for c in export["cases"] if c["id"] == "a2")
     assert a2["result"] is None
-    assert [s["status"] for s in a2["scores"]] == ["submitted", *["missing"] * 4]
+    # a2 is open for scoring: the judges who have not scored yet are waited for, not missing
+    assert [s["status"] for s in a2["scores"]] == ["submitted", *["waiting"] * 4]
     assert recompute(export)[1] == []
     page = publication_html(export)
     assert "结果未最终确定" in page

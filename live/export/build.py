@@ -9,9 +9,9 @@ from typing import Any
 
 from live.contest import contest_data
 from live.final import group_placings
-from live.scoring import plain
+from live.scoring import plain, tie_note
 from live.verify import verify_events
-from live.views import board_section
+from live.views import board_section, judge_standing, score_json
 
 FORMAT = "live-final-export"
 VERSION = 1
@@ -63,34 +63,13 @@ def build_export(
     for case in contest.cases:
         cs = state.cases[case.id]
         result = cs.result
-        dropped_high = set(result.dropped_high) if result else set()
-        dropped_low = set(result.dropped_low) if result else set()
+        standing = judge_standing(contest, state, case.id, result)
         scores = []
         for j in contest.judges:
             score = cs.scores.get(j.id)
-            row: dict[str, Any] = {"judge": j.id}
+            row: dict[str, Any] = {"judge": j.id, "status": standing[j.id]}
             if score is not None:
-                status = (
-                    "dropped_high"
-                    if j.id in dropped_high
-                    else "dropped_low"
-                    if j.id in dropped_low
-                    else "counted"
-                    if result
-                    else "submitted"
-                )
-                row.update(
-                    status=status,
-                    values={k: plain(v) for k, v in score.values.items()},
-                    total=plain(score.total),
-                    at=score.at,
-                )
-            elif contest.is_recused(j.id, case.id):
-                row["status"] = "recused"
-            elif j.id in state.absent:
-                row["status"] = "absent"
-            else:
-                row["status"] = "missing"
+                row.update(score_json(score))
             scores.append(row)
         p = placing.get(case.id)
         cases.append(
@@ -116,6 +95,7 @@ def build_export(
                 "prize": p.prize if p else None,
                 "tied": bool(p and p.tied),
                 "boundary_tie": bool(p and p.boundary_tie),
+                "tie": tie_note(p) if p else None,
                 "voids": voids.get(case.id, []),
                 "reopened": reopens.get(case.id, []),
                 "skip_reason": skips.get(case.id),
@@ -135,7 +115,17 @@ def build_export(
                 "ranking": [
                     {
                         k: by_id[row["case"]][k]
-                        for k in ("id", "title", "unit", "presenter", "rank", "prize", "tied", "boundary_tie")
+                        for k in (
+                            "id",
+                            "title",
+                            "unit",
+                            "presenter",
+                            "rank",
+                            "prize",
+                            "tied",
+                            "boundary_tie",
+                            "tie",
+                        )
                     }
                     | {"final": row["final"], "unrounded": by_id[row["case"]]["result"]["unrounded"]}
                     for row in board["rows"]

@@ -15,8 +15,11 @@ SCORE_STATUS = {
     "submitted": "已提交（未亮分）",
     "recused": "回避",
     "absent": "缺席",
+    "waiting": "待评",
     "missing": "未评",
 }
+# A placing's tie note (scoring.tie_note), as the spreadsheets show it.
+TIE_NOTE = {"boundary_tie": "并列（跨奖项，待裁定）", "tied": "并列"}
 EVENT_NAMES = {
     "created": "创建决赛",
     "staged": "上台",

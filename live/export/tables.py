@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from live import chain
-from live.export.labels import CORRECTIONS, EVENT_NAMES, SCORE_STATUS, iso, summary_of
+from live.export.labels import CORRECTIONS, EVENT_NAMES, SCORE_STATUS, TIE_NOTE, iso, summary_of
 
 
 def tables(export: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
@@ -34,7 +34,7 @@ def tables(export: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[An
     for g in export["groups"]:
         for r in g["ranking"]:
             case = by_id[r["id"]]
-            note = "并列（跨奖项，待裁定）" if r["boundary_tie"] else "并列" if r["tied"] else ""
+            note = TIE_NOTE.get(r["tie"] or "", "")
             ranking.append(
                 [
                     g["name"],

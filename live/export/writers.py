@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from live.export.labels import CASE_STATUS, SCORE_STATUS
+from live.export.labels import CASE_STATUS, SCORE_STATUS, TIE_NOTE
 from live.export.tables import tables as flat_tables
 from live.spreadsheet import column_letter, display_width
 
@@ -136,15 +136,7 @@ def to_xlsx(export: Mapping[str, Any]) -> bytes:
                 cell = ws.cell(row=i, column=7 + nj, value=Decimal(result["unrounded"]))
                 cell.number_format = "0.0000"
             ws.cell(row=i, column=8 + nj, value=case["prize"])
-            note = (
-                "并列（跨奖项，待裁定）"
-                if case["boundary_tie"]
-                else "并列"
-                if case["tied"]
-                else ""
-                if result
-                else CASE_STATUS[case["status"]]
-            )
+            note = TIE_NOTE.get(case["tie"] or "", "") if result else CASE_STATUS[case["status"]]
             ws.cell(row=i, column=9 + nj, value=note or None)
         foot = 4 + len(rows) + 1
         ws.cell(row=foot, column=1, value="删除线：去掉的最高分、最低分")
