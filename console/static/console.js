@@ -247,6 +247,11 @@ function tick() {
   clock.className = `clock ${cd.running ? "running" : "paused"} ${cd.over ? "over" : cd.warn ? "warn" : ""}`;
 }
 
+const STANDING_NOTE = {
+  recused: "recused", absent: "absent", waiting: "waiting_score", missing: "waiting_score",
+  dropped_high: "dropped_high", dropped_low: "dropped_low",
+};
+
 function renderScores() {
   const box = $("#tab-scores");
   const sc = S.scores || {};
@@ -255,20 +260,14 @@ function renderScores() {
     return;
   }
   const wb = sc.would_be || {};
-  const high = new Set(wb.dropped_high || []);
-  const low = new Set(wb.dropped_low || []);
-  const prog = S.progress || { recused: [], absent: [] };
+  const standing = sc.standing || {};
   const crit = contest().single ? [] : contest().rubric;
   const head = h("tr", {}, h("th", {}, t("judge")), ...crit.map((c) => h("th", {}, c.name)), h("th", {}, t("total")), h("th", {}, ""));
   const rows = contest().judges.map((j) => {
     const e = sc.entries[j.id];
-    let note = "";
-    if (prog.recused.includes(j.id)) note = t("recused");
-    else if (prog.absent.includes(j.id)) note = t("absent");
-    else if (!e) note = t("waiting_score");
-    else if (high.has(j.id)) note = t("dropped_high");
-    else if (low.has(j.id)) note = t("dropped_low");
-    const dropped = high.has(j.id) || low.has(j.id);
+    // The hub's standing of each judge on this case (views.judge_standing): words only here.
+    const note = t(STANDING_NOTE[standing[j.id]] || "") || "";
+    const dropped = standing[j.id] === "dropped_high" || standing[j.id] === "dropped_low";
     return h("tr", { class: `${dropped ? "dropped" : ""} ${e ? "" : "none"}`, dataset: { judge: j.id } },
       h("td", {}, j.name),
       ...crit.map((c) => h("td", { class: "num" }, e ? e.values[c.key] ?? "" : "")),
@@ -348,6 +347,8 @@ function ago(ms) {
   return s < 60 ? t("s_ago", { s }) : t("m_ago", { m: Math.floor(s / 60) });
 }
 
+const SCORED = new Set(["submitted", "counted", "dropped_high", "dropped_low"]);
+
 function renderJudges() {
   const box = $("#judges");
   const cur = S.run.current;
@@ -355,7 +356,8 @@ function renderJudges() {
     const badges = [];
     if (j.absent) badges.push(h("span", { class: "badge absent", title: j.absent }, t("absent")));
     if (j.recused) badges.push(h("span", { class: "badge recused" }, t("recused")));
-    if (cur && !j.recused && !j.absent) badges.push(h("span", { class: `badge ${j.submitted ? "done" : "todo"}` }, t(j.submitted ? "submitted" : "not_submitted")));
+    if (cur && j.standing === "waiting") badges.push(h("span", { class: "badge todo" }, t("not_submitted")));
+    else if (cur && SCORED.has(j.standing)) badges.push(h("span", { class: "badge done" }, t("submitted")));
     const battery = j.battery == null ? "" : `${Math.round(j.battery * 100)}%${j.charging ? "⚡" : ""}`;
     // The corrections the hub would accept for this judge now.
     const acts = ["void", "absent", "present"].filter((a) => check(`${a}:${j.id}`)?.ok).map((a) =>
