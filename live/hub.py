@@ -21,7 +21,7 @@ from typing import Any
 from live import protocol as P
 from live.chain import canonical
 from live.contest import Contest, contest_data, parse_contest
-from live.fanout import Client, ClientSet, Fanout, snapshot_text
+from live.fanout import Client, ClientSet, Fanout, snapshot_text, view_key
 from live.final import Command, FinalState, apply, decide, initial_state
 from live.scoring import RuleError
 from live.store import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
@@ -165,7 +165,7 @@ class Hub:
         public = public_view(self.contest, self.state)
         views = {"public": public, "host": host_view(self.contest, self.state, self.presence, public)}
         for j in self.contest.judges:
-            views[f"judge:{j.id}"] = judge_view(self.contest, self.state, j.id, public)
+            views[view_key("judge", j.id)] = judge_view(self.contest, self.state, j.id, public)
         return views
 
     def _recompute(self) -> dict[str, dict[str, str]]:
