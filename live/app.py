@@ -1,20 +1,18 @@
-"""The Starlette app: ``/ws`` (protocol v1), health and public-view JSON, and the UI surfaces.
+"""The Starlette app for one final: routes ``/ws`` (``live.connection``), health and public-view
+JSON, and the UI surfaces; ``create_app`` is the factory, ``app_from_env`` the one for workers.
 
-``create_app`` is the factory; ``live serve`` runs it under uvicorn with the frame-size,
-compression and keepalive settings the protocol needs (see ``uvicorn_options``).
+``live serve`` runs it under uvicorn with the settings the protocol needs
+(``live.uvicorn_direct.uvicorn_options``, re-exported here).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib
 import logging
 import os
-import time
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -22,329 +20,19 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
-from live import protocol as P
+from live.connection import Connection, origin_ok
 from live.contest import Contest
-from live.hub import WRITE_CAP, Client, Hub, now_ms
+from live.hub import Hub
 from live.store import open_store
+from live.uvicorn_direct import KeepServerSend, uvicorn_options
+
+__all__ = ["app_from_env", "create_app", "uvicorn_options"]
 
 log = logging.getLogger("live.app")
 STATIC = Path(__file__).with_name("static")
 SURFACES = ("judge_pad", "display", "console")
-RATE = 20.0  # frames per second a client may sustain
-BURST = 60.0
-HOST_RATE = 100.0
-HOST_BURST = 200.0
-
-
-def uvicorn_options() -> dict[str, Any]:
-    """Server settings the protocol relies on: 64 KiB frames, no compression, keepalive, and
-    the sans-I/O WebSocket protocol that the direct fan-out writes to (``DirectWriter``)."""
-    return {
-        "ws": "websockets-sansio",
-        "ws_max_size": P.MAX_FRAME,
-        "ws_per_message_deflate": False,
-        "ws_ping_interval": 20.0,
-        "ws_ping_timeout": 20.0,
-        "lifespan": "on",
-    }
-
-
-class Bucket:
-    """A token bucket: a burst of frames is fine, a flood is not."""
-
-    def __init__(self, rate: float = RATE, burst: float = BURST) -> None:
-        self.rate, self.burst = rate, burst
-        self.tokens, self.stamp = burst, time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
-class KeepServerSend:
-    """ASGI middleware: keep the server's own ``send`` in the scope (Starlette wraps it), so a
-    connection can find uvicorn's protocol and write pre-framed bytes to its transport."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "websocket":
-            scope["live.server_send"] = send
-        await self.app(scope, receive, send)
-
-
-class DirectWriter:
-    """Writes whole pre-framed messages to uvicorn's sans-I/O WebSocket transport: no task, no
-    await and no per-client framing in the fan-out. Frames never interleave, since each goes in
-    one synchronous ``write``. False once the client has more than WRITE_CAP bytes unread."""
-
-    __slots__ = ("proto", "transport")
-
-    def __init__(self, proto: Any) -> None:
-        self.proto, self.transport = proto, proto.transport
-
-    def __call__(self, frame: bytes) -> bool:
-        if self.proto.close_sent or self.transport.is_closing():
-            return True  # going away: the close path reports it
-        self.transport.write(frame)
-        return bool(self.transport.get_write_buffer_size() <= WRITE_CAP)
-
-    @classmethod
-    def of(cls, ws: WebSocket) -> DirectWriter | None:
-        """Only for the protocol whose internals this relies on; other servers use the queue."""
-        proto = getattr(ws.scope.get("live.server_send"), "__self__", None)
-        if type(proto).__name__ != "WebSocketsSansIOProtocol" or not all(
-            hasattr(proto, a) for a in ("transport", "close_sent")
-        ):
-            return None
-        return cls(proto)
-
-
-def origin_ok(ws: WebSocket, allowed: Iterable[str]) -> bool:
-    allowed = set(allowed)
-    if "*" in allowed:
-        return True
-    origin = ws.headers.get("origin")
-    if not origin or origin == "null":
-        return False
-    host = ws.headers.get("host", "")
-    return origin in allowed or origin in (f"http://{host}", f"https://{host}")
-
-
-class Connection:
-    """One WebSocket from hello to close."""
-
-    def __init__(self, hub: Hub, ws: WebSocket) -> None:
-        self.hub, self.ws = hub, ws
-        self.client: Client | None = None
-        self.bucket = Bucket()
-        self.token: object = None
-        self.peer = f"{ws.client.host}:{ws.client.port}" if ws.client else "?"
-
-    async def close(self, code: int, error: tuple[str, str] | None = None) -> None:
-        with contextlib.suppress(Exception):
-            if error:
-                await self.ws.send_text(P.error_frame(*error))
-            await self.ws.close(code)
-
-    async def receive_text(self) -> str | None:
-        """The next text frame, or None once the peer went away (or was closed for cause)."""
-        msg = await self.ws.receive()
-        if msg["type"] == "websocket.disconnect":
-            return None
-        text = msg.get("text")
-        if text is None:
-            await self.close(P.CLOSE_BAD_FRAME, ("bad_frame", "binary frames are not accepted"))
-            return None
-        if len(text.encode()) > P.MAX_FRAME:
-            await self.close(P.CLOSE_TOO_BIG, ("too_big", "frame over 64 KiB"))
-            return None
-        if not self.bucket.take():
-            log.info("closing %s (%s): too many frames", self.peer, self.who)
-            await self.close(P.CLOSE_TOO_MANY, ("too_many_frames", "slow down"))
-            return None
-        return text
-
-    @property
-    def who(self) -> str:
-        if self.client is None:
-            return "before hello"
-        return f"judge {self.client.judge}" if self.client.judge else self.client.role
-
-    async def run(self) -> None:
-        try:
-            text = await asyncio.wait_for(self.receive_text(), P.HELLO_TIMEOUT)
-        except TimeoutError:
-            await self.close(P.CLOSE_HELLO_TIMEOUT, ("hello_timeout", "no hello in time"))
-            return
-        except WebSocketDisconnect:
-            return
-        if text is None:
-            return
-        try:
-            client = await self.hello(P.parse_frame(text))
-        except P.FrameError as exc:
-            log.info("refused hello from %s: %s", self.peer, exc.code)
-            await self.close(exc.close or P.CLOSE_BAD_FRAME, (exc.code, exc.message))
-            return
-        self.client = client
-        tasks = {asyncio.create_task(self.read_loop(client)), asyncio.create_task(client.closed.wait())}
-        if client.write is None:
-            tasks.add(asyncio.create_task(self.write_loop(client)))
-        try:
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in tasks:
-                task.cancel()
-            self.hub.clients.discard(client)
-            if client.judge:
-                self.hub.judge_seen(client.judge, -1)
-        if client.lagging:
-            log.info("dropping %s (%s): fell behind", self.peer, self.who)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.ws.close(P.CLOSE_LAGGING), 2)
-            if isinstance(client.write, DirectWriter):  # a peer that never reads: free its buffer
-                asyncio.get_running_loop().call_later(10, client.write.transport.abort)
-
-    async def hello(self, frame: dict[str, Any]) -> Client:
-        if frame["type"] != "hello":
-            raise P.FrameError("hello_first", "the first frame must be hello", P.CLOSE_BAD_FRAME)
-        role = frame.get("role")
-        if role not in P.ROLES:
-            raise P.FrameError("bad_role", f"role must be one of {', '.join(P.ROLES)}", P.CLOSE_BAD_FRAME)
-        since = P.since_of(frame)
-        judge = None
-        if role in ("judge", "host"):
-            tokens = await self.hub.tokens()
-            token = frame.get("token")
-            if role == "host" and not tokens.is_host(token):
-                raise P.FrameError("bad_token", "wrong or missing host token", P.CLOSE_BAD_TOKEN)
-            if role == "judge":
-                judge = tokens.judge_for(token)
-                if judge is None:
-                    raise P.FrameError("bad_token", "wrong or missing judge token", P.CLOSE_BAD_TOKEN)
-        hub = self.hub
-        self.token = frame.get("token")
-        if role == "host":  # one trusted client that may click fast; judges and screens less
-            self.bucket = Bucket(HOST_RATE, HOST_BURST)
-        client = Client(role, self.ws.send_text, judge, write=DirectWriter.of(self.ws))
-        # No await between joining and queueing the snapshot: no patch can slip in between.
-        client.push(P.encode(self.welcome(client, since)))
-        client.push(hub.snapshot(client.view_key))
-        client.seq = hub.seq
-        hub.clients.add(client)
-        log.info("hello from %s as %s", self.peer, (judge and f"judge {judge}") or role)
-        if judge:
-            hub.judge_seen(judge, +1)
-        return client
-
-    async def rehello(self, client: Client, frame: dict[str, Any]) -> None:
-        """A resync on the same connection: same role (and token), a fresh snapshot."""
-        if frame.get("role") != client.role:
-            raise P.FrameError(
-                "bad_role", "a connection keeps its role; reconnect to change it", P.CLOSE_BAD_FRAME
-            )
-        if client.role in ("judge", "host"):
-            tokens = await self.hub.tokens()
-            ok = (
-                tokens.is_host(frame.get("token"))
-                if client.role == "host"
-                else tokens.judge_for(frame.get("token")) == client.judge
-            )
-            if not ok:
-                raise P.FrameError("bad_token", "wrong token", P.CLOSE_BAD_TOKEN)
-            self.token = frame.get("token")
-        client.push(P.encode(self.welcome(client, P.since_of(frame))))
-        client.push(self.hub.snapshot(client.view_key))
-        client.seq = self.hub.seq
-
-    def welcome(self, client: Client, since: int | None) -> dict[str, Any]:
-        hub = self.hub
-        frame: dict[str, Any] = {
-            "type": "welcome",
-            "role": client.role,
-            "epoch": hub.store.epoch,
-            "seq": hub.seq,
-            "server_time": now_ms(),
-            "since": since,
-            "protocol": P.VERSION,
-        }
-        if client.judge:
-            frame["judge"] = {"id": client.judge, "name": hub.contest.judge(client.judge).name}
-        return frame
-
-    async def write_loop(self, client: Client) -> None:
-        with contextlib.suppress(Exception):
-            while True:
-                text = await client.queue.get()
-                if text is None:
-                    return
-                await self.ws.send_text(text)
-
-    async def read_loop(self, client: Client) -> None:
-        with contextlib.suppress(WebSocketDisconnect):
-            while True:
-                text = await self.receive_text()
-                if text is None:
-                    return
-                try:
-                    reply = await self.dispatch(client, P.parse_frame(text))
-                except P.FrameError as exc:
-                    log.info("refused frame from %s (%s): %s", self.peer, self.who, exc.code)
-                    if exc.close:
-                        await self.close(exc.close, (exc.code, exc.message))
-                        return
-                    client.push(P.error_frame(exc.code, exc.message, exc.id))
-                    continue
-                if reply:
-                    client.push(reply)
-
-    async def dispatch(self, client: Client, frame: dict[str, Any]) -> str | None:
-        kind = frame["type"]
-        if client.judge:
-            self.hub.presence[client.judge].last_seen = now_ms()
-        if kind == "ping":
-            return P.encode({"type": "pong", "server_time": now_ms(), "seq": self.hub.seq})
-        if kind == "hello":
-            await self.rehello(client, frame)
-            return None
-        if kind == "score":
-            if client.role != "judge" or client.judge is None:
-                raise P.FrameError("forbidden", f"a {client.role} cannot score", P.CLOSE_FORBIDDEN)
-            fid = P.frame_id(frame)
-            body: dict[str, Any] = {k: frame[k] for k in ("case", "criteria", "total") if k in frame}
-            return await self.write(client.judge, "score", body, fid, frame)
-        if kind == "command":
-            if client.role != "host":
-                raise P.FrameError(
-                    "forbidden", f"a {client.role} cannot command the final", P.CLOSE_FORBIDDEN
-                )
-            fid = P.frame_id(frame)
-            action, args = frame.get("action"), frame.get("args", {})
-            if not isinstance(action, str) or not isinstance(args, dict):
-                raise P.FrameError("bad_frame", "command needs a string action and object args", id_=fid)
-            return await self.write("host", action, args, fid, frame)
-        if kind == "presence":
-            if client.judge is None:
-                raise P.FrameError("forbidden", "only judges report their device", P.CLOSE_FORBIDDEN)
-            battery, charging = frame.get("battery"), frame.get("charging")
-            if battery is not None and (
-                isinstance(battery, bool) or not isinstance(battery, int | float) or not 0 <= battery <= 1
-            ):
-                raise P.FrameError("bad_frame", "battery must be a number from 0 to 1")
-            self.hub.judge_seen(
-                client.judge, 0, battery=battery, charging=charging if isinstance(charging, bool) else None
-            )
-            return None
-        raise P.FrameError("unknown_type", f"unknown frame type {kind!r}")
-
-    async def still_valid(self, actor: str) -> None:
-        """A rotated token stops a connection that signed in with the old one (within a
-        second: the tokens are re-read at most once a second on this path)."""
-        tokens = await self.hub.tokens(max_age=1.0)
-        ok = tokens.is_host(self.token) if actor == "host" else tokens.judge_for(self.token) == actor
-        if not ok:
-            raise P.FrameError("bad_token", "this token was replaced; sign in again", P.CLOSE_BAD_TOKEN)
-
-    async def write(
-        self, actor: str, action: str, args: dict[str, Any], fid: str, frame: dict[str, Any]
-    ) -> str:
-        if P.has_bad_number(args):
-            raise P.FrameError("bad_value", "numbers must be finite", id_=fid)
-        await self.still_valid(actor)
-        outcome = await self.hub.submit(actor, action, args, fid, P.body_digest(frame))
-        if outcome.code == "ack":
-            return P.encode({"type": "ack", "id": fid, "seq": outcome.seq})
-        log.info("refused %s %s from %s: %s", action, fid, self.who, outcome.code)
-        return P.error_frame(outcome.code, outcome.message, fid)
 
 
 def _surface_routes(hub: Hub) -> list[BaseRoute]:

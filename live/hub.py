@@ -1,5 +1,5 @@
 """The hub: one final's state kept current from the log, commands turned into durable events,
-and role views fanned out to every connected client as snapshots and patches.
+and each role's view encoded once per step and handed to the fan-out (``live.fanout``).
 
 All writes pass through ``submit`` under one lock: decide on the current state, append with the
 expected seq (durable), then apply and publish. The ack goes out only after the append returned.
@@ -12,17 +12,16 @@ import contextlib
 import gc
 import json
 import logging
-import struct
 import sys
 import time
-from collections import deque
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from live import protocol as P
 from live.chain import canonical
 from live.contest import Contest, contest_data, parse_contest
+from live.fanout import Client, ClientSet, Fanout, snapshot_text, view_key
 from live.final import Command, FinalState, apply, decide, initial_state
 from live.scoring import RuleError
 from live.store import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
@@ -32,10 +31,7 @@ from live.views import Presence, host_view, judge_view, public_view
 
 log = logging.getLogger("live.hub")
 
-QUEUE_LIMIT = 256  # frames a client may fall behind before it is dropped to resync
-WRITE_CAP = 512 * 1024  # bytes buffered for a client written to directly before it is dropped
 STAGE_GC_DELAY = 1.0  # s after a case goes on stage: the screens are served first
-FANOUT_CHUNK = 64  # audience writes per event-loop turn: judges' frames are served in between
 
 
 def now_ms() -> int:
@@ -65,116 +61,18 @@ class ContestMismatch(Exception):
     """The store holds a different final than the contest file given."""
 
 
-def ws_frame(text: str) -> bytes:
-    """A server-to-client WebSocket text frame (unmasked, unfragmented, uncompressed)."""
-    data = text.encode()
-    n = len(data)
-    if n < 126:
-        return bytes((0x81, n)) + data
-    if n < 65536:
-        return struct.pack("!BBH", 0x81, 126, n) + data
-    return struct.pack("!BBQ", 0x81, 127, n) + data
-
-
-@dataclass(eq=False)
-class Client:
-    """One connection: its role, and either a direct frame writer (``write``: pre-framed bytes
-    to the transport, False once over WRITE_CAP) or a bounded queue that a writer task drains.
-
-    Every frame goes through ``push``, in call order, so welcome, snapshot and patches stay in
-    order whichever way is used."""
-
-    role: str
-    send: Callable[[str], Any]  # async send of a text frame
-    judge: str | None = None
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
-    lagging: bool = False
-    closed: asyncio.Event = field(default_factory=asyncio.Event)
-    write: Callable[[bytes], bool] | None = None
-    seq: int = -1  # the seq this client's view is at (audience fan-out sends it the next patch)
-    view_key: str = field(init=False)
-    bulk: bool = field(init=False)  # an audience socket: served by the chunked fan-out
-
-    def __post_init__(self) -> None:
-        self.view_key = (
-            f"judge:{self.judge}" if self.role == "judge" else "host" if self.role == "host" else "public"
-        )
-        self.bulk = self.role == "audience"
-
-    def push(self, text: str, frame: bytes | None = None) -> None:
-        if self.lagging:
-            return
-        if self.write is not None:
-            if not self.write(frame if frame is not None else ws_frame(text)):
-                self.lagging = True
-                self.closed.set()
-            return
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.lagging = True
-            self.closed.set()
-
-
-class ClientSet(set[Client]):
-    """Every connected client, and beside them the few that are not audience (judges, host,
-    displays), which ``publish`` serves at once without walking 10,000 phones."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.direct: set[Client] = set()
-
-    def add(self, client: Client) -> None:
-        super().add(client)
-        if not client.bulk:
-            self.direct.add(client)
-
-    def discard(self, client: object) -> None:
-        super().discard(client)
-        self.direct.discard(client)
-
-    def remove(self, client: Client) -> None:
-        super().remove(client)
-        self.direct.discard(client)
-
-
-@dataclass(eq=False)
-class _FanoutJob:
-    """One public patch on its way to the audience; merged with the next while not started."""
-
-    prev: int
-    seq: int
-    changed: dict[str, str]
-    targets: list[Client] | None = None  # set when it starts: the audience at that moment
-    done: int = 0
-    text: str = ""
-    frame: bytes = b""
-
-
-def _patch_text(prev: int, seq: int, changed: Mapping[str, str]) -> str:
-    body = ",".join(f"{json.dumps(k)}:{v}" for k, v in changed.items())
-    return f'{{"type":"patch","prev":{prev},"seq":{seq},"set":{{{body}}}}}'
-
-
-def _snapshot_text(seq: int, sections: Mapping[str, str]) -> str:
-    body = ",".join(f"{json.dumps(k)}:{v}" for k, v in sections.items())
-    return f'{{"type":"snapshot","seq":{seq},"state":{{{body}}}}}'
-
-
 class Hub:
     def __init__(self, store: Store, contest: Contest | None = None) -> None:
         self.store = store
         self._given = contest
         self.contest: Contest = contest  # type: ignore[assignment]  # set for sure in start()
         self.state: FinalState | None = None
-        self.clients = ClientSet()
         self.presence: dict[str, Presence] = {}
         self._lock = asyncio.Lock()
+        self.fanout = Fanout(self, self._lock.locked)
         self._encoded: dict[str, dict[str, str]] = {}
         self._follower: asyncio.Task[None] | None = None
         self._published = 0
-        self._fanout: deque[_FanoutJob] = deque()
-        self._draining = False
         self._tokens: Tokens | None = None
         self._tokens_at = 0.0
         self.started = False
@@ -223,8 +121,7 @@ class Hub:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
-        for client in list(self.clients):
-            client.closed.set()
+        self.fanout.close_all()
         await self.store.close()
 
     async def tokens(self, max_age: float = 0.0) -> Tokens:
@@ -246,6 +143,21 @@ class Hub:
         assert self.state is not None
         return self.state.seq
 
+    @property
+    def clients(self) -> ClientSet:
+        """Every connected client (``clients.direct``: those that are not audience)."""
+        return self.fanout.clients
+
+    def join(self, client: Client, welcome: dict[str, Any]) -> None:
+        """Welcome, snapshot, then every patch after it: the client is in the fan-out."""
+        self.fanout.join(client, P.encode(welcome))
+
+    def resync(self, client: Client, welcome: dict[str, Any]) -> None:
+        self.fanout.resync(client, P.encode(welcome))
+
+    def leave(self, client: Client) -> None:
+        self.fanout.leave(client)
+
     # --- views ---
 
     def views(self) -> dict[str, dict[str, Any]]:
@@ -253,7 +165,7 @@ class Hub:
         public = public_view(self.contest, self.state)
         views = {"public": public, "host": host_view(self.contest, self.state, self.presence, public)}
         for j in self.contest.judges:
-            views[f"judge:{j.id}"] = judge_view(self.contest, self.state, j.id, public)
+            views[view_key("judge", j.id)] = judge_view(self.contest, self.state, j.id, public)
         return views
 
     def _recompute(self) -> dict[str, dict[str, str]]:
@@ -277,7 +189,7 @@ class Hub:
         return changes
 
     def snapshot(self, view_key: str) -> str:
-        return _snapshot_text(self.seq, self._encoded[view_key])
+        return snapshot_text(self.seq, self._encoded[view_key])
 
     def view_json(self, view_key: str) -> dict[str, Any]:
         return {
@@ -287,71 +199,9 @@ class Hub:
         }
 
     def publish(self, changes: Mapping[str, Mapping[str, str]]) -> None:
-        """Encode (and frame) each view's patch once and push it to every client of that view.
-
-        When the seq moved, every view gets a patch (maybe with an empty ``set``) whose
-        ``prev`` is the seq before it, so a client can tell a gap from a quiet step. Judges,
-        host and displays get it now; the audience through the chunked fan-out (``_drain``), so
-        that 10,000 phones never delay a judge's ack or the big screen."""
+        """Hand the fan-out the sections that changed since the seq last published."""
         prev, self._published = self._published, self.seq
-        keys = set(self._encoded) if prev != self.seq else set(changes)
-        texts = {key: _patch_text(prev, self.seq, changes.get(key, {})) for key in keys}
-        frames = {key: ws_frame(text) for key, text in texts.items()}
-        for client in list(self.clients.direct):
-            text = texts.get(client.view_key)
-            if text is not None:
-                client.push(text, frames[client.view_key])
-        if "public" in keys:
-            self._fan_out(prev, self.seq, dict(changes.get("public", {})))
-
-    def _fan_out(self, prev: int, seq: int, changed: dict[str, str]) -> None:
-        last = self._fanout[-1] if self._fanout else None
-        if last is not None and last.targets is None and last.seq == prev:
-            last.seq = seq  # not started yet: one patch carries both steps
-            last.changed.update(changed)
-        else:
-            self._fanout.append(_FanoutJob(prev, seq, changed))
-        if not self._draining:
-            self._draining = True
-            try:
-                asyncio.get_running_loop().call_soon(self._drain)
-            except RuntimeError:  # no event loop (a synchronous caller): deliver right away
-                while self._draining:
-                    self._drain(schedule=False)
-
-    def _drain(self, schedule: bool = True) -> None:
-        """Write up to FANOUT_CHUNK audience frames, then yield to the event loop.
-
-        A client at the patch's ``prev`` gets the shared frame; one already past it (it joined
-        or resynced later) is skipped; one in between gets a fresh snapshot instead."""
-        if self._lock.locked() and schedule:
-            # A write is on its way to the store: give its thread the GIL, fan out after.
-            asyncio.get_running_loop().call_later(0.001, self._drain)
-            return
-        budget = FANOUT_CHUNK
-        while self._fanout and budget > 0:
-            job = self._fanout[0]
-            if job.targets is None:
-                job.targets = list(self.clients.difference(self.clients.direct))
-                job.text = _patch_text(job.prev, job.seq, job.changed)
-                job.frame = ws_frame(job.text)
-            text, frame, prev, seq = job.text, job.frame, job.prev, job.seq
-            start, end = job.done, min(len(job.targets), job.done + budget)
-            for client in job.targets[start:end]:
-                if client.seq == prev:
-                    client.seq = seq
-                    client.push(text, frame)
-                elif client.seq < seq:
-                    client.seq = self.seq
-                    client.push(self.snapshot(client.view_key))
-            budget -= end - start
-            job.done = end
-            if end == len(job.targets):
-                self._fanout.popleft()
-        if not self._fanout:
-            self._draining = False
-        elif schedule:
-            asyncio.get_running_loop().call_soon(self._drain)
+        self.fanout.publish(prev, self.seq, changes)
 
     def ingest(self, rows: list[dict[str, Any]]) -> None:
         """Apply committed events in order (skipping ones already applied) and publish."""

@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["live/final.py", "live/scoring.py", "live/app.py", "live/hub.py", "live/protocol.py"]
+SOURCES = [
+    "live/final.py",
+    "live/scoring.py",
+    "live/app.py",
+    "live/connection.py",
+    "live/hub.py",
+    "live/protocol.py",
+]
 CODE = re.compile(r'(?:_fail|RuleError|FrameError|Outcome)\(\s*"([a-z_]+)"')
 
 
