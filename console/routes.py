@@ -18,9 +18,9 @@ from starlette.staticfiles import StaticFiles
 
 from console.preview import preview
 from live import chain
+from live.final import CREATED
 from live.http_auth import host_only
 from live.hub import Hub, now_ms
-from live.final import CREATED
 
 log = logging.getLogger("live.console")
 HERE = Path(__file__).parent

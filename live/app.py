@@ -22,9 +22,11 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket
 
+from live import settings
 from live.connection import Connection, origin_ok
 from live.contest import Contest
 from live.hub import Hub
+from live.logs import setup_logging
 from live.store import open_store
 from live.uvicorn_direct import KeepServerSend, uvicorn_options
 
@@ -50,7 +52,7 @@ def _surface_routes(hub: Hub) -> list[BaseRoute]:
 
 def create_app(
     contest: Contest | None,
-    store_url: str = "sqlite:///live-final.db",
+    store_url: str = settings.STORE.default,
     allow_origins: Iterable[str] = (),
     follow: bool | None = None,
 ) -> Starlette:
@@ -58,7 +60,7 @@ def create_app(
     store = open_store(store_url)
     hub = Hub(store, contest)
     allowed = tuple(allow_origins)
-    shared = follow if follow is not None else store_url.startswith(("redis", "rediss", "unix"))
+    shared = follow if follow is not None else store.shared
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -113,16 +115,10 @@ def app_from_env() -> Starlette:
     """The app as a factory for ``uvicorn --factory live.app:app_from_env`` and for each worker of
     ``live serve --workers N``: store from LIVE_STORE, contest (first start only) from
     LIVE_CONTEST, extra origins from LIVE_ALLOW_ORIGIN (comma-separated)."""
-    from live.contest import load_contest
+    from live.contest_file import load_contest
 
-    live_log = logging.getLogger("live")
-    if not live_log.handlers:  # a spawned worker does not inherit the parent's handlers
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        live_log.addHandler(handler)
-        live_log.setLevel(os.environ.get("LIVE_LOG_LEVEL", "info").upper())
-    path = os.environ.get("LIVE_CONTEST")
-    origins = [o for o in os.environ.get("LIVE_ALLOW_ORIGIN", "").split(",") if o]
+    setup_logging(settings.LOG_LEVEL.value())  # a spawned worker does not inherit the parent's handlers
+    path = settings.CONTEST.value()
     return create_app(
-        load_contest(path) if path else None, os.environ.get("LIVE_STORE", "sqlite:///live-final.db"), origins
+        load_contest(path) if path else None, settings.STORE.value(), settings.ALLOW_ORIGIN.value()
     )

@@ -13,15 +13,17 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from live import protocol as P
+from live import settings
 from live.fanout import Client
 from live.hub import Hub, now_ms
 from live.uvicorn_direct import DirectWriter, direct_writer
 
 log = logging.getLogger("live.connection")
-RATE = 20.0  # frames per second a client may sustain
-BURST = 60.0
-HOST_RATE = 100.0
-HOST_BURST = 200.0
+# Declared in live/settings.py (with their help text); named here for the code that reads them.
+RATE = settings.RATE.default  # frames per second a client may sustain
+BURST = settings.BURST.default
+HOST_RATE = settings.HOST_RATE.default
+HOST_BURST = settings.HOST_BURST.default
 
 
 class Bucket:

@@ -491,14 +491,3 @@ def parse_contest(data: Any, source: str = "") -> Contest:
         auto_close=bool(top.get("auto_close", False)),
         raw=data,
     )
-
-
-def __getattr__(name: str) -> Any:
-    # TEMPORARY (issue 13): live/app.py's app_from_env still does ``from live.contest import
-    # load_contest``. Remove this once it imports live.contest_file; tests/test_module_map.py
-    # fails as soon as nothing needs it.
-    if name in ("load_contest", "DEMO_PATH", "demo_contest"):
-        from live import contest_file
-
-        return getattr(contest_file, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,9 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-QUEUE_LIMIT = 256  # frames a client may fall behind before it is dropped to resync
-WRITE_CAP = 512 * 1024  # bytes buffered for a client written to directly before it is dropped
-FANOUT_CHUNK = 64  # audience writes per event-loop turn: judges' frames are served in between
+from live import settings
+
+# Declared in live/settings.py (with their help text); named here for the code that reads them.
+QUEUE_LIMIT = settings.QUEUE_LIMIT.default  # frames behind before a client is dropped to resync
+WRITE_CAP = settings.WRITE_CAP.default  # bytes buffered for a direct-written client before it is dropped
+FANOUT_CHUNK = settings.FANOUT_CHUNK.default  # audience writes per loop turn: judges are served between
 
 
 def ws_frame(text: str) -> bytes:

@@ -19,19 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from live import protocol as P
+from live import settings
 from live.chain import canonical
-from live.contest import Contest, contest_data, parse_contest
+from live.contest import Contest, contest_data
 from live.fanout import Client, ClientSet, Fanout, snapshot_text, view_key
-from live.final import Command, FinalState, apply, decide, initial_state
+from live.final import CREATED, Command, FinalState, apply, contest_from_log, decide, replay
 from live.scoring import RuleError
 from live.store import Conflict, Duplicate, NewEvent, Store, StoreUnavailable
 from live.tokens import Tokens, load_tokens
-from live.verify import CREATED
 from live.views import Presence, host_view, judge_view, public_view
 
 log = logging.getLogger("live.hub")
 
-STAGE_GC_DELAY = 1.0  # s after a case goes on stage: the screens are served first
+STAGE_GC_DELAY = settings.STAGE_GC_DELAY.default  # s after a case goes on stage: the screens first
 
 
 def now_ms() -> int:
@@ -95,7 +95,7 @@ class Hub:
                     ],
                 )
             events = await self.store.read(0)
-        stored = parse_contest(events[0]["data"]["contest"], "log event 1")
+        stored = contest_from_log(events)
         if self._given is not None and canonical(contest_data(self._given)) != canonical(
             events[0]["data"]["contest"]
         ):
@@ -104,9 +104,7 @@ class Hub:
                 "use a new store, or start without --contest to resume the stored final"
             )
         self.contest = self._given or stored
-        state = initial_state(self.contest)
-        for ev in events:
-            state = apply(self.contest, state, ev)
+        state = replay(self.contest, events)
         self.state = state
         self.presence = {j.id: Presence() for j in self.contest.judges}
         await self.tokens()  # make any missing tokens now, not at the first hello

@@ -10,13 +10,14 @@ import json
 import math
 from typing import Any
 
+from live import settings
 from live.chain import canonical
 
 VERSION = 1
 ROLES = ("judge", "host", "display", "audience")
 READ_ONLY_ROLES = ("display", "audience")
-MAX_FRAME = 64 * 1024
-HELLO_TIMEOUT = 5.0
+MAX_FRAME = settings.MAX_FRAME.default  # limits are declared in live/settings.py
+HELLO_TIMEOUT = settings.HELLO_TIMEOUT.default
 MAX_ID = 64
 
 # close codes

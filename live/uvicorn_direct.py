@@ -20,6 +20,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from live import protocol as P
+from live import settings
 from live.fanout import WRITE_CAP
 
 log = logging.getLogger("live.fanout")
@@ -35,8 +36,8 @@ def uvicorn_options() -> dict[str, Any]:
         "ws": "websockets-sansio",
         "ws_max_size": P.MAX_FRAME,
         "ws_per_message_deflate": False,
-        "ws_ping_interval": 20.0,
-        "ws_ping_timeout": 20.0,
+        "ws_ping_interval": settings.WS_PING_INTERVAL.default,
+        "ws_ping_timeout": settings.WS_PING_TIMEOUT.default,
         "lifespan": "on",
     }
 

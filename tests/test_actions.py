@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from live.actions import GENERIC, actions_section
-from live.contest import Contest, demo_contest
+from live.contest import Contest
+from live.contest_file import demo_contest
 from live.final import HOST_ACTIONS, REASON_ACTIONS, Command, FinalState, decide, next_case
 from live.scoring import RuleError
 from live.views import host_view

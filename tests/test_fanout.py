@@ -13,7 +13,7 @@ import pytest
 from conftest import MINI
 
 from live import protocol as P
-from live.contest import load_contest
+from live.contest_file import load_contest
 from live.fanout import FANOUT_CHUNK, QUEUE_LIMIT, Client, Fanout, patch_text, snapshot_text, ws_frame
 from live.hub import Hub
 from live.store.memory import MemoryStore

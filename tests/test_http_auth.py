@@ -12,7 +12,7 @@ from conftest import MINI
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from live.contest import load_contest
+from live.contest_file import load_contest
 from live.http_auth import bearer, host_only
 from live.hub import Hub
 from live.store.memory import MemoryStore

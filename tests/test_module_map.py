@@ -14,12 +14,6 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "live"
 # The functional core: rules and views, no I/O. Each may import the standard library and the others.
 CORE = ("live.contest", "live.scoring", "live.final", "live.chain", "live.views", "live.actions")
-# Edges kept only until a module owned elsewhere is rewired (issue 13). The last test fails once an
-# edge is gone, so this list can only shrink; it must end empty.
-PENDING: dict[tuple[str, str], str] = {
-    ("live.contest", "live.contest_file"): "live/app.py app_from_env still imports load_contest "
-    "from live.contest (a temporary module __getattr__ there); import it from live.contest_file",
-}
 
 
 def module_name(path: Path) -> str:
@@ -63,15 +57,11 @@ def _ours(dotted: str, known: set[str]) -> str | None:
     return None
 
 
-def graph(pending: bool = False) -> dict[str, set[str]]:
-    """Module -> the modules it imports; without the PENDING edges unless ``pending``."""
+def graph() -> dict[str, set[str]]:
+    """Module -> the modules (and outside packages) it imports."""
     mods = modules()
     known = set(mods)
-    edges = {name: imported(path, name, known) for name, path in mods.items()}
-    if not pending:
-        for source, target in PENDING:
-            edges.get(source, set()).discard(target)
-    return edges
+    return {name: imported(path, name, known) for name, path in mods.items()}
 
 
 def find_cycles(edges: dict[str, set[str]]) -> list[list[str]]:
@@ -159,9 +149,3 @@ def test_the_graph_sees_function_level_and_relative_imports(tmp_path: Path) -> N
     )
     assert imported(probe, "live.probe", known) == {"live.a", "live.b", "live.pkg.c", "yaml"}
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
-
-
-def test_every_pending_edge_still_exists() -> None:
-    edges = graph(pending=True)
-    gone = [f"{a} -> {b}" for a, b in PENDING if b not in edges.get(a, set())]
-    assert not gone, f"remove from PENDING (the edge is gone): {gone}"
