@@ -1,8 +1,8 @@
 """The Starlette app for one final: routes ``/ws`` (``live.connection``), health and public-view
 JSON, and the UI surfaces; ``create_app`` is the factory, ``app_from_env`` the one for workers.
 
-``live serve`` runs it under uvicorn with the settings the protocol needs
-(``live.uvicorn_direct.uvicorn_options``, re-exported here).
+``live serve`` (live/server.py) runs it under uvicorn with the settings the protocol needs
+(``live.uvicorn_direct.uvicorn_options``).
 """
 
 from __future__ import annotations
@@ -28,9 +28,7 @@ from live.contest import Contest
 from live.hub import Hub
 from live.logs import setup_logging
 from live.store import open_store
-from live.uvicorn_direct import KeepServerSend, uvicorn_options
-
-__all__ = ["app_from_env", "create_app", "uvicorn_options"]
+from live.uvicorn_direct import KeepServerSend
 
 log = logging.getLogger("live.app")
 STATIC = Path(__file__).with_name("static")

@@ -49,7 +49,7 @@ def _run_workers(
     """uvicorn needs an import string to start workers: each one builds the app from env."""
     import uvicorn
 
-    from live.app import uvicorn_options
+    from live.uvicorn_direct import uvicorn_options
 
     asyncio.run(prepare(contest, store))
     os.environ.update(
@@ -82,7 +82,8 @@ def run_server(
 ) -> None:
     import uvicorn
 
-    from live.app import create_app, uvicorn_options
+    from live.app import create_app
+    from live.uvicorn_direct import uvicorn_options
 
     check_workers(store, workers)
     if workers > 1:
