@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from live.contest import Contest, ContestError, Problem, parse_contest
@@ -94,7 +95,7 @@ class FinalState:
     tie_orders: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     reveals: tuple[str, ...] = ()  # stack, for undo_reveal
 
-    @property
+    @cached_property  # read by every judge's view on every event; a state never changes
     def finished(self) -> bool:
         return all(c.status in ("revealed", "skipped") for c in self.cases.values())
 

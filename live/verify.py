@@ -11,14 +11,10 @@ from typing import Any
 
 from live import chain
 from live.contest import Contest, ContestError
-from live.final import CREATED, FinalState, ReplayError, contest_from_log, group_placings, replay
+from live.final import FinalState, ReplayError, contest_from_log, group_placings, replay
 from live.scoring import tie_note
 
-# CREATED and contest_from_log live in live.final; re-exported until hub.py and console/routes.py
-# import them from there.
 TIE_TEXT = {"boundary_tie": " (tie at a prize boundary)", "tied": " (tie)", None: ""}
-
-__all__ = ["CREATED", "Report", "contest_from_log", "results_text", "verify_events"]
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,10 @@ from core_helpers import Final, mini_contest, mini_dict, run_cli
 from live import chain
 from live.contest import contest_data, parse_contest
 from live.contest_file import demo_contest
-from live.final import group_placings
+from live.final import CREATED, contest_from_log, group_placings
 from live.store import NewEvent
 from live.store.sqlite import SQLiteStore
-from live.verify import CREATED, contest_from_log, verify_events
+from live.verify import verify_events
 
 TIED = {"j1": ("5", "10"), "j2": ("6", "10"), "j3": ("7", "10"), "j4": ("8", "10")}
 
