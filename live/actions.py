@@ -146,6 +146,7 @@ def next_step(contest: Contest, state: FinalState, checks: Mapping[str, Mapping[
 
 
 def actions_section(contest: Contest, state: FinalState) -> dict[str, Any]:
+    """``next_step`` and every check, in one dict (see ``actions_sections`` for the wire)."""
     checks: dict[str, dict[str, Any]] = {}
     targets: dict[str, list[dict[str, Any]]] = {action: [] for action in GENERIC}
     for key, (action, args) in probes(contest, state).items():
@@ -155,3 +156,45 @@ def actions_section(contest: Contest, state: FinalState) -> dict[str, Any]:
     for action in GENERIC:
         checks[action] = _generic(action, targets[action])
     return {"next_step": next_step(contest, state, checks), "checks": checks}
+
+
+# The wire splits the checks by what they act on, so that a judge's score (which changes the
+# per-judge checks and the next step) does not resend the 3 checks of every case: the host view
+# sends only the sections that changed.
+AREAS = {
+    "stage": "cases",
+    "skip": "cases",
+    "move": "cases",
+    "void": "judges",
+    "absent": "judges",
+    "present": "judges",
+    "resolve_tie": "groups",
+    "show:board": "groups",
+    "show:awards": "groups",
+    "award_step": "groups",
+}
+
+
+def _area(key: str) -> str:
+    head, _, rest = key.partition(":")
+    if not rest or head == "timer" or rest in ("auto", "welcome"):
+        return ""
+    if head == "show":
+        head = f"show:{rest.partition(':')[0]}"
+    return AREAS[head]
+
+
+def actions_sections(contest: Contest, state: FinalState) -> dict[str, dict[str, Any]]:
+    """The host view's sections: ``actions`` (the seq they answer for, ``next_step``, and the
+    checks of the flow and the corrections tab), ``actions/cases``, ``actions/judges`` and
+    ``actions/groups`` (the checks per case, judge and group). Every check key is in exactly one."""
+    whole = actions_section(contest, state)
+    split: dict[str, dict[str, Any]] = {"": {}, "cases": {}, "judges": {}, "groups": {}}
+    for key, answer in whole["checks"].items():
+        split[_area(key)][key] = answer
+    sections: dict[str, dict[str, Any]] = {
+        "actions": {"seq": state.seq, "next_step": whole["next_step"], "checks": split[""]}
+    }
+    for area in ("cases", "judges", "groups"):
+        sections[f"actions/{area}"] = {"checks": split[area]}
+    return sections

@@ -20,6 +20,7 @@ from typing import Any
 
 from live import protocol as P
 from live import settings
+from live.actions import actions_sections
 from live.chain import canonical
 from live.contest import Contest, contest_data
 from live.fanout import Client, ClientSet, Fanout, snapshot_text, view_key
@@ -75,6 +76,7 @@ class Hub:
         self._published = 0
         self._tokens: Tokens | None = None
         self._tokens_at = 0.0
+        self._actions_due = False
         self.started = False
 
     # --- life cycle ---
@@ -109,6 +111,7 @@ class Hub:
         self.presence = {j.id: Presence() for j in self.contest.judges}
         await self.tokens()  # make any missing tokens now, not at the first hello
         self._recompute()
+        self._encode_actions()
         self._published = state.seq
         if follow:
             self._follower = asyncio.create_task(self._follow())
@@ -161,7 +164,8 @@ class Hub:
     def views(self) -> dict[str, dict[str, Any]]:
         assert self.state is not None
         public = public_view(self.contest, self.state)
-        views = {"public": public, "host": host_view(self.contest, self.state, self.presence, public)}
+        host = host_view(self.contest, self.state, self.presence, public, actions=False)
+        views = {"public": public, "host": host}
         for j in self.contest.judges:
             views[view_key("judge", j.id)] = judge_view(self.contest, self.state, j.id, public)
         return views
@@ -180,11 +184,44 @@ class Hub:
                 if text is None:
                     text = memo[id(value)] = P.encode(value)
                 enc[name] = text
+            if key == "host":  # the action checks are kept until _refresh_actions replaces them
+                enc.update((n, t) for n, t in old.items() if n.startswith("actions"))
             self._encoded[key] = enc
             diff = {n: v for n, v in enc.items() if old.get(n) != v}
             if diff:
                 changes[key] = diff
         return changes
+
+    def _encode_actions(self) -> dict[str, str]:
+        """Re-encode the host's ``actions*`` sections; return those that changed."""
+        assert self.state is not None
+        host = self._encoded.setdefault("host", {})
+        changed = {}
+        for name, value in actions_sections(self.contest, self.state).items():
+            text = P.encode(value)
+            if host.get(name) != text:
+                host[name] = changed[name] = text
+        return changed
+
+    def _actions_soon(self) -> None:
+        """Recompute the host's action checks once the acks of this turn have gone out.
+
+        Asking decide about every console button costs about half a millisecond on a final of
+        45 cases; a judge's ack need not wait for it. The host gets the checks as a patch of
+        their own, at the same seq; ``actions.seq`` says which event they answer for."""
+        if self._actions_due:
+            return
+        self._actions_due = True
+        try:
+            asyncio.get_running_loop().call_soon(self._refresh_actions)
+        except RuntimeError:  # no running loop (a synchronous caller): now
+            self._refresh_actions()
+
+    def _refresh_actions(self) -> None:
+        self._actions_due = False
+        changed = self._encode_actions()
+        if changed:
+            self.publish({"host": changed})
 
     def snapshot(self, view_key: str) -> str:
         return snapshot_text(self.seq, self._encoded[view_key])
@@ -212,6 +249,7 @@ class Hub:
             return
         self.state = state
         self.publish(self._recompute())
+        self._actions_soon()
         if any(row["type"] == "staged" for row in rows):
             self._collect_soon()
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from live.actions import actions_section
+from live.actions import actions_sections
 from live.contest import Contest
 from live.final import (
     CaseState,
@@ -393,7 +393,10 @@ def host_view(
     state: FinalState,
     presence: Mapping[str, Presence],
     public: Mapping[str, Any] | None = None,
+    actions: bool = True,
 ) -> dict[str, Any]:
+    """Everything, for the host. ``actions=False`` leaves out the ``actions*`` sections (the hub
+    computes them just after the acks of an event have gone out)."""
     view = dict(public or public_view(contest, state))
     view["scores"] = scores_section(contest, state)
     view["judges"] = judges_section(contest, state, presence)
@@ -402,5 +405,6 @@ def host_view(
         "absent": dict(state.absent),
         "tie_orders": {g: list(o) for g, o in state.tie_orders.items()},
     }
-    view["actions"] = actions_section(contest, state)
+    if actions:
+        view.update(actions_sections(contest, state))
     return view

@@ -273,11 +273,27 @@ def test_reveal_refused_with_too_few_scores_says_so() -> None:
     assert (step["ok"], step["final"], step["confirm"]) == (True, "24.00", "reveal")
 
 
-def test_the_host_view_carries_the_section() -> None:
+def test_the_host_view_carries_the_sections() -> None:
     f = Final(mini_contest())
+    f.host("next")
     view = host_view(f.contest, f.state, {})
-    assert set(view["actions"]) == {"next_step", "checks"}
-    assert view["actions"]["next_step"]["label"] == "ns_first"
+    assert set(view["actions"]) == {"seq", "next_step", "checks"}
+    assert view["actions"]["seq"] == f.state.seq
+    assert view["actions"]["next_step"]["label"] == "ns_timer"
+    # every check is in exactly one of the four sections, by what it acts on
+    names = ("actions", "actions/cases", "actions/judges", "actions/groups")
+    keys = [k for name in names for k in view[name]["checks"]]
+    assert sorted(keys) == sorted(actions_section(f.contest, f.state)["checks"])
+    assert set(view["actions/cases"]["checks"]) == {
+        f"{a}:{c.id}" for a in ("stage", "skip", "move") for c in f.contest.cases
+    }
+    assert set(view["actions/judges"]["checks"]) == {
+        f"{a}:{j.id}" for a in ("void", "absent", "present") for j in f.contest.judges
+    }
+    assert "timer:start" in view["actions"]["checks"]
+    assert "show:auto" in view["actions"]["checks"]
+    assert "void" in view["actions"]["checks"]  # the corrections tab's entry points
+    assert "actions" not in host_view(f.contest, f.state, {}, actions=False)
 
 
 HOST_MOVES = st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 4)), min_size=1, max_size=60)

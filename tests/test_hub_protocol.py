@@ -325,7 +325,15 @@ async def test_mini_final_through_the_protocol(final: Final, srv: LiveServer) ->
         "board/a",
         "board/b",
     }
-    assert set(host.state) == set(f.display.state) | {"scores", "judges", "corrections", "actions"}
+    assert set(host.state) == set(f.display.state) | {
+        "scores",
+        "judges",
+        "corrections",
+        "actions",
+        "actions/cases",
+        "actions/judges",
+        "actions/groups",
+    }
     assert all(row["online"] for row in host.state["judges"])
     assert all(isinstance(row["last_seen"], int) for row in host.state["judges"])
 

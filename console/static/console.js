@@ -20,12 +20,25 @@ let tab = "scores";
 let fixState = null; // the open correction dialog: {kind, action, fields}
 let previewSeq = 0;
 
-// --- the hub's answers: the host view's `actions` section holds, for every host action, what
+// --- the hub's answers: the host view's `actions*` sections hold, for every host action, what
 // decide would answer now. A button is disabled exactly when its check says no, says why in
 // the hub's words, and sends exactly the check's action and args. No rule is restated here.
 
+const ACTION_SECTIONS = ["actions", "actions/cases", "actions/judges", "actions/groups"];
+
+// The checks answer for the event `actions.seq`; they follow each event in a patch of their own
+// (a moment after it), and until then no button is offered on the strength of an older answer.
+function checksCurrent() {
+  return Boolean(S.actions) && client && S.actions.seq === client.seq;
+}
+
 function check(key) {
-  return (S.actions && S.actions.checks && S.actions.checks[key]) || null;
+  if (!checksCurrent()) return null;
+  for (const name of ACTION_SECTIONS) {
+    const found = S[name] && S[name].checks && S[name].checks[key];
+    if (found) return found;
+  }
+  return null;
 }
 
 function refusal(chk) {
@@ -81,10 +94,29 @@ function failureText(err) {
   return errorText(err);
 }
 
+// The action checks follow each event in a patch of their own: a command is done for the
+// console once they answer for it (or after a short wait), so the next press sees them.
+function checksReach(seq, ms = 2000) {
+  if (S.actions && S.actions.seq >= seq) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.removeEventListener("change", onChange);
+      resolve();
+    };
+    const onChange = () => {
+      if (S.actions && S.actions.seq >= seq) done();
+    };
+    const timer = setTimeout(done, ms);
+    client.addEventListener("change", onChange);
+  });
+}
+
 async function send(action, args = {}) {
   if (!client) return false;
   try {
-    await client.command(action, args);
+    const ack = await client.command(action, args);
+    await checksReach(ack.seq);
     toast(t("done", { what: t(`act_${action}`) }));
     return true;
   } catch (err) {
@@ -113,7 +145,7 @@ async function guarded(action, args, confirmText) {
 // --- the next step: the hub's next_step, with its own answer ---
 
 function nextStep() {
-  const ns = S.actions && S.actions.next_step;
+  const ns = checksCurrent() && S.actions.next_step;
   if (!ns) return { label: "…", why: t("connecting"), key: "" };
   const vars = { title: ns.case ? caseLabel(ns.case) : "", n: ns.submitted, m: ns.expected };
   let confirm = null;
@@ -691,7 +723,8 @@ function connect(token) {
   });
   client.addEventListener("change", () => {
     S = client.state;
-    document.body.dataset.seq = String(client.seq); // which event the page shows (tests wait on it)
+    // which event the page shows, once its action checks have come too (tests wait on it)
+    if (checksCurrent()) document.body.dataset.seq = String(client.seq);
     if ($("#app").hidden) {
       $("#signin").hidden = true;
       $("#app").hidden = false;
