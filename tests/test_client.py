@@ -143,7 +143,20 @@ async def test_a_client_never_connected_closes_and_waits_quietly() -> None:
     [
         ("display", None, PUBLIC),
         ("audience", None, PUBLIC),
-        ("host", None, PUBLIC | {"scores", "judges", "corrections"}),
+        (
+            "host",
+            None,
+            PUBLIC
+            | {
+                "scores",
+                "judges",
+                "corrections",
+                "actions",
+                "actions/cases",
+                "actions/judges",
+                "actions/groups",
+            },
+        ),
         ("judge", "j3", {"contest", "run", "stage", "progress", "me"}),
     ],
 )

@@ -334,9 +334,10 @@ function renderBoards() {
     if (ties.length) {
       parts.push(h("p", { class: "warn" }, `⚠ ${t("tie_banner")}`, " ", resolveButton(g.key)));
     }
-    const rows = board.rows.map((r) => h("tr", { class: r.boundary_tie ? "tie" : r.tied ? "tied" : "" , dataset: { case: r.case } },
+    // r.tie is the hub's tie note (scoring.tie_note): "boundary_tie", "tied" or null
+    const rows = board.rows.map((r) => h("tr", { class: r.tie === "boundary_tie" ? "tie" : r.tie ? "tied" : "", dataset: { case: r.case } },
       h("td", { class: "num" }, String(r.rank)), h("td", {}, caseLabel(r.case)), h("td", { class: "num" }, r.final),
-      h("td", {}, r.prize || ""), h("td", {}, r.boundary_tie ? t("boundary_tie") : r.tied ? t("tied") : "")));
+      h("td", {}, r.prize || ""), h("td", {}, r.tie ? t(r.tie) : "")));
     parts.push(rows.length ? h("table", { class: "grid board", dataset: { group: g.key } },
       h("thead", {}, h("tr", {}, ...["rank", "case", "final", "prize", ""].map((k) => h("th", { class: ["rank", "final"].includes(k) ? "num" : "" }, k ? t(k) : "")))),
       h("tbody", {}, rows)) : h("p", { class: "muted" }, t("no_results")));
