@@ -32,13 +32,18 @@ function checksCurrent() {
   return Boolean(S.actions) && client && S.actions.seq === client.seq;
 }
 
-function check(key) {
-  if (!checksCurrent()) return null;
+// The check as last sent, current or not: for what a button says (its label), never for
+// whether it may be pressed.
+function lastCheck(key) {
   for (const name of ACTION_SECTIONS) {
     const found = S[name] && S[name].checks && S[name].checks[key];
     if (found) return found;
   }
   return null;
+}
+
+function check(key) {
+  return checksCurrent() ? lastCheck(key) : null;
 }
 
 function refusal(chk) {
@@ -202,11 +207,11 @@ function renderRunShow() {
       const row = board.rows.find((r) => r.case === id);
       // What the hub would accept for this case; staging shows its refusal too (why not now).
       const actions = [];
-      if (check(`stage:${id}`)?.ok || id !== S.run.current) {
+      if (lastCheck(`stage:${id}`)?.ok || id !== S.run.current) {
         actions.push(actButton(`stage:${id}`, t("b_stage"), (c) => guarded(c.action, c.args), { cls: "small" }));
       }
-      if (check(`move:${id}`)?.ok) actions.push(actButton(`move:${id}`, t("b_move"), () => openFix("move", { case: id }), { cls: "small" }));
-      if (check(`skip:${id}`)?.ok) actions.push(actButton(`skip:${id}`, t("b_skip"), () => openFix("skip", { case: id }), { cls: "small" }));
+      if (lastCheck(`move:${id}`)?.ok) actions.push(actButton(`move:${id}`, t("b_move"), () => openFix("move", { case: id }), { cls: "small" }));
+      if (lastCheck(`skip:${id}`)?.ok) actions.push(actButton(`skip:${id}`, t("b_skip"), () => openFix("skip", { case: id }), { cls: "small" }));
       list.append(h("li", { class: `case ${id === S.run.current ? "current" : ""} st-${st}`, dataset: { case: id } },
         h("span", { class: "num" }, String(i + 1)),
         h("div", { class: "ctitle", title: info.title }, info.title),
@@ -256,11 +261,11 @@ function screenText() {
 }
 
 function renderTimer() {
-  const comment = check("timer:comment");
+  const comment = lastCheck("timer:comment");
   const cb = $("#comment-timer");
   cb.hidden = !comment; // present only when the contest has a comments countdown
   if (comment) cb.textContent = t("t_comment", { time: formatClock(comment.args.seconds * 1000) });
-  const add = check("timer:add");
+  const add = lastCheck("timer:add");
   $("#timer-add").textContent = t("t_add", { s: add ? add.args.seconds : "" });
   for (const b of $$(".timer-row [data-check]")) applyCheck(b);
   tick();
@@ -393,7 +398,7 @@ function renderJudges() {
     else if (cur && SCORED.has(j.standing)) badges.push(h("span", { class: "badge done" }, t("submitted")));
     const battery = j.battery == null ? "" : `${Math.round(j.battery * 100)}%${j.charging ? "⚡" : ""}`;
     // The corrections the hub would accept for this judge now.
-    const acts = ["void", "absent", "present"].filter((a) => check(`${a}:${j.id}`)?.ok).map((a) =>
+    const acts = ["void", "absent", "present"].filter((a) => lastCheck(`${a}:${j.id}`)?.ok).map((a) =>
       actButton(`${a}:${j.id}`, t(`b_${a}`), () => openFix(a, { judge: j.id }), { cls: "small" }));
     // While the console's own link is down, the hub's word on who is online is old news.
     const presence = !linkUp() ? "unknown" : j.online ? "online" : "offline";
