@@ -143,6 +143,13 @@ STAGE_GC_DELAY: Setting[float] = Setting(
     float,
     "seconds after a case goes on stage before a full garbage collection (screens are served first)",
 )
+ACTIONS_DELAY: Setting[float] = Setting(
+    "actions_delay",
+    0.01,
+    float,
+    "seconds after an event before the host's action checks are recomputed and sent (off the judges' "
+    "ack path; events within it share one recomputation)",
+)
 
 SETTINGS: tuple[Setting[Any], ...] = (
     STORE,
@@ -165,6 +172,7 @@ SETTINGS: tuple[Setting[Any], ...] = (
     WS_PING_TIMEOUT,
     FANOUT_CHUNK,
     STAGE_GC_DELAY,
+    ACTIONS_DELAY,
 )
 
 
