@@ -466,7 +466,8 @@ patch queued ahead of that judge's ack, so acks took seconds (the table at the e
 went to per-client Python work (a task switch, a queue get, Starlette's and uvicorn's send path
 and framing per client, per patch), as the issue's orientation numbers said.
 
-What changed (in `live/hub.py` and `live/app.py`), one measured step at a time:
+What changed (then in `live/hub.py` and `live/app.py`; since the reshaping of issue 13 in
+`live/fanout.py` and `live/uvicorn_direct.py`), one measured step at a time:
 
 1. **Encode once, frame once, write directly.** A patch is encoded once per view and framed once
    (`ws_frame`); a connection served by uvicorn's sans-I/O protocol (what `live serve` runs) gets
@@ -508,6 +509,18 @@ Where targets are missed or close, and why (see Targets for this run's figures):
   run to run (about 1.5–1.9 s here); the hub's moves with the machine, so the time ratio came out
   between about 6 and 12 over the runs made while writing this, and {psio_ratio} in this one. By
   server CPU per delivery, the steadier measure, the hub is {psio_cpu} times as efficient.
+* **The reshaping of issue 13** (modules split by concern, one rule in one place, and the host
+  view's new `actions*` sections: `decide`'s own answer to every console button) was measured
+  against the commit before it with `bench/compare.sh 1cdb920`, which runs scenario 2 for both
+  alternately in one run. Asking `decide` about every button costs about 1.1 ms per event on the
+  45-case final, so the hub sends those sections `actions_delay` (10 ms) after the event, off
+  the judges' ack path: run at once after the ack, they still put the no-audience ack p50 at
+  6.5 ms against 5.4 ms when delayed (5.2–5.3 ms before the reshaping, same runs). With the
+  delay, three paired rounds gave ack p50 with no audience of 5.2 / 5.2 / 5.5 ms before and
+  5.2 / 5.3 / 6.2 ms after; at 1,000 and 10,000 sockets the two commits' medians crossed each
+  other from round to round; at 5,000 this checkout's was 1.3 and 2.6 ms higher in the last two
+  rounds (reveal to the last socket 120 vs 90–100 ms) and lower in an earlier one: within the
+  spread of repeated runs of one commit on this shared machine, but worth watching.
 * **Time ratios at {top}.** On this shared machine the time to the last receive moves by tens
   of percent between runs for every server (Node `ws` itself spans about 130–200 ms over the
   runs made while writing this); CPU per delivery is the steadier figure.
