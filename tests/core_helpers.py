@@ -47,6 +47,11 @@ MINI: dict[str, Any] = {
     "recusals": [{"judge": "j5", "case": "c2"}],
 }
 
+# The sections only the host's view has (the protocol's contract, docs/protocol.md).
+HOST_ONLY = frozenset(
+    ("scores", "judges", "corrections", "actions", "actions/cases", "actions/judges", "actions/groups")
+)
+
 
 def mini_dict(**changes: Any) -> dict[str, Any]:
     data = copy.deepcopy(MINI)

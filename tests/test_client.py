@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import LiveServer
+from core_helpers import HOST_ONLY
 from hub_helpers import get_json, head_seq
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
@@ -146,16 +147,7 @@ async def test_a_client_never_connected_closes_and_waits_quietly() -> None:
         (
             "host",
             None,
-            PUBLIC
-            | {
-                "scores",
-                "judges",
-                "corrections",
-                "actions",
-                "actions/cases",
-                "actions/judges",
-                "actions/groups",
-            },
+            PUBLIC | HOST_ONLY,
         ),
         ("judge", "j3", {"contest", "run", "stage", "progress", "me"}),
     ],
