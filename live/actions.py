@@ -161,27 +161,10 @@ def actions_section(contest: Contest, state: FinalState) -> dict[str, Any]:
 # The wire splits the checks by what they act on, so that a judge's score (which changes the
 # per-judge checks and the next step) does not resend the 3 checks of every case: the host view
 # sends only the sections that changed.
-AREAS = {
-    "stage": "cases",
-    "skip": "cases",
-    "move": "cases",
-    "void": "judges",
-    "absent": "judges",
-    "present": "judges",
-    "resolve_tie": "groups",
-    "show:board": "groups",
-    "show:awards": "groups",
-    "award_step": "groups",
-}
-
-
-def _area(key: str) -> str:
-    head, _, rest = key.partition(":")
-    if not rest or head == "timer" or rest in ("auto", "welcome"):
-        return ""
-    if head == "show":
-        head = f"show:{rest.partition(':')[0]}"
-    return AREAS[head]
+def _area(check_: Mapping[str, Any]) -> str:
+    """Which section a check goes in: by what its args name (a case, a judge or a group)."""
+    args = check_["args"]
+    return "cases" if "case" in args else "judges" if "judge" in args else "groups" if "group" in args else ""
 
 
 def actions_sections(contest: Contest, state: FinalState) -> dict[str, dict[str, Any]]:
@@ -191,7 +174,7 @@ def actions_sections(contest: Contest, state: FinalState) -> dict[str, dict[str,
     whole = actions_section(contest, state)
     split: dict[str, dict[str, Any]] = {"": {}, "cases": {}, "judges": {}, "groups": {}}
     for key, answer in whole["checks"].items():
-        split[_area(key)][key] = answer
+        split[_area(answer)][key] = answer
     sections: dict[str, dict[str, Any]] = {
         "actions": {"seq": state.seq, "next_step": whole["next_step"], "checks": split[""]}
     }
