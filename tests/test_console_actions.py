@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import LiveServer
 from test_console import Panel, criteria, open_console
 
 from live.final import REASON_ACTIONS
-from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
